@@ -1,0 +1,47 @@
+// Server configuration: defaults, then a config file (INI/TOML, `--config`),
+// then ROOMCHAT_* environment variables, then command-line flags, each later
+// source overriding the earlier. Every field has a safe default; `roomchat
+// serve --listen HOST:PORT --data DIR [--web DIR]` needs nothing else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace roomchat::app {
+
+struct Config {
+  // Network.
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  std::string publicOrigin;               // default: http://<listen>
+  std::vector<std::string> allowedOrigins;
+  std::string webDir;                     // built web client; empty: API only
+  std::string readyFile;                  // written with the bound port once listening
+  int ioThreads = 0;                      // 0: one per core
+  int workThreads = 4;                    // blocking work: databases, password hashing
+
+  // Storage.
+  std::string dataDir = "data";           // meta.db, rooms/<shard>/<id>.db, blobs/
+  bool synchronousFull = false;           // SQLite synchronous=FULL (power-loss safe)
+  int roomIdleSeconds = 30;               // an empty room hibernates after this
+
+  // Accounts.
+  std::string passwordCost = "interactive";  // or "min" (tests, benchmarks only)
+  int sessionDays = 30;
+  double loginPerMinute = 10;             // per username; per IP it is 5x
+  double loginBurst = 10;
+  double signupPerMinute = 30;            // per IP
+  double signupBurst = 30;
+
+  // Limits enforced by the server.
+  int maxRoomsPerOwner = 50;
+  int maxConnectionsPerUser = 20;
+  double messageRate = 10;                // per connection, per second
+  double messageBurst = 30;
+  size_t maxFrameBytes = 64 * 1024;
+  size_t outboundQueueFrames = 1024;      // a reader this far behind is closed (1008)
+  size_t maxTextChars = 4000;
+  int callGraceSeconds = 10;
+};
+
+}  // namespace roomchat::app

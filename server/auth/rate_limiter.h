@@ -1,0 +1,47 @@
+// Token buckets. TokenBucket is a single bucket for single-threaded owners (a
+// connection's message rate, on its room's strand). KeyedRateLimiter holds one
+// bucket per key (a username, an IP) behind a mutex, for the HTTP handlers on
+// the work pool; full buckets are dropped so memory stays bounded by the
+// number of recently active keys.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace roomchat::auth {
+
+class TokenBucket {
+ public:
+  TokenBucket(double ratePerSecond, double burst);
+  // Takes one token at time nowMs if available.
+  bool take(int64_t nowMs);
+  // Milliseconds until one token is available (0 when one is).
+  int64_t msUntilToken(int64_t nowMs) const;
+  bool full(int64_t nowMs) const;
+
+ private:
+  double level(int64_t nowMs) const;
+  double rate_;
+  double burst_;
+  double tokens_;
+  int64_t lastMs_ = 0;
+};
+
+class KeyedRateLimiter {
+ public:
+  KeyedRateLimiter(double ratePerSecond, double burst, size_t maxKeys = 100000);
+  // 0 when allowed (a token was taken), otherwise seconds to wait (>= 1).
+  int retryAfterSeconds(const std::string& key, int64_t nowMs);
+
+ private:
+  void prune(int64_t nowMs);
+  std::mutex mu_;
+  double rate_;
+  double burst_;
+  size_t maxKeys_;
+  std::unordered_map<std::string, TokenBucket> buckets_;
+};
+
+}  // namespace roomchat::auth
