@@ -25,7 +25,7 @@ struct RoomStoreOptions {
 };
 
 struct MessagePage {
-  std::vector<model::Message> messages;  // ascending by seq
+  std::vector<model::Message> messages;  // ascending by seq (search: newest first)
   bool hasMore = false;
 };
 
