@@ -1,1 +1,75 @@
-int main() { return 0; }
+// roomchat: the chat server and its admin commands.
+//   roomchat serve --listen 127.0.0.1:8080 --data ./data --web ./web/dist
+//   roomchat user create --username ann --display-name Ann   (password on stdin)
+//   roomchat room list
+//   roomchat backup <dir>
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/admin.h"
+#include "app/config.h"
+#include "app/server.h"
+
+using roomchat::app::Config;
+
+namespace {
+
+void addServeOptions(CLI::App& serve, Config& c) {
+  serve.add_option("--listen", c.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->envname("ROOMCHAT_LISTEN");
+  serve.add_option("--public-origin", c.publicOrigin, "public origin, e.g. https://chat.example")
+      ->envname("ROOMCHAT_PUBLIC_ORIGIN");
+  serve.add_option("--allowed-origin", c.allowedOrigins, "extra allowed Origin (repeatable)");
+  serve.add_option("--web", c.webDir, "folder of the built web client")->envname("ROOMCHAT_WEB");
+  serve.add_option("--ready-file", c.readyFile, "file to write the bound port to once listening");
+  serve.add_option("--io-threads", c.ioThreads, "network threads (0: one per core)");
+  serve.add_option("--work-threads", c.workThreads, "threads for blocking work");
+  serve.add_flag("--synchronous-full", c.synchronousFull, "fsync every commit (power-loss safe)");
+  serve.add_option("--room-idle-seconds", c.roomIdleSeconds, "hibernate empty rooms after this");
+  serve.add_option("--password-cost", c.passwordCost, "interactive | min (tests only)")
+      ->check(CLI::IsMember({"interactive", "min"}));
+  serve.add_option("--session-days", c.sessionDays);
+  serve.add_option("--login-per-minute", c.loginPerMinute);
+  serve.add_option("--login-burst", c.loginBurst);
+  serve.add_option("--signup-per-minute", c.signupPerMinute);
+  serve.add_option("--signup-burst", c.signupBurst);
+  serve.add_option("--max-rooms-per-owner", c.maxRoomsPerOwner);
+  serve.add_option("--max-connections-per-user", c.maxConnectionsPerUser);
+  serve.add_option("--message-rate", c.messageRate, "messages per second per connection");
+  serve.add_option("--message-burst", c.messageBurst);
+  serve.add_option("--max-frame-bytes", c.maxFrameBytes);
+  serve.add_option("--outbound-queue-frames", c.outboundQueueFrames);
+  serve.add_option("--max-text-chars", c.maxTextChars);
+  serve.add_option("--call-grace-seconds", c.callGraceSeconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"roomchat: a chat server where every room is its own small server"};
+  app.require_subcommand(1);
+  Config config;
+  app.add_option("--data", config.dataDir, "data folder")->envname("ROOMCHAT_DATA");
+  app.set_config("--config", "", "configuration file (INI/TOML)");
+
+  auto* serve = app.add_subcommand("serve", "run the server");
+  addServeOptions(*serve, config);
+  serve->add_option("--data", config.dataDir, "data folder")->envname("ROOMCHAT_DATA");
+
+  roomchat::app::AdminArgs admin;
+  auto* user = app.add_subcommand("user", "manage users")->require_subcommand(1);
+  auto* userCreate = user->add_subcommand("create", "create a user (password read from stdin)");
+  userCreate->add_option("--username", admin.username)->required();
+  userCreate->add_option("--display-name", admin.displayName);
+  auto* room = app.add_subcommand("room", "inspect rooms")->require_subcommand(1);
+  auto* roomList = room->add_subcommand("list", "list public rooms, most recently active first");
+  auto* backup = app.add_subcommand("backup", "online backup of every database into a folder");
+  backup->add_option("dir", admin.backupDir)->required();
+
+  CLI11_PARSE(app, argc, argv);
+  if (serve->parsed()) return roomchat::app::runServer(config);
+  if (userCreate->parsed()) return roomchat::app::createUser(config, admin);
+  if (roomList->parsed()) return roomchat::app::listRooms(config);
+  if (backup->parsed()) return roomchat::app::backup(config, admin);
+  return 2;
+}

@@ -17,6 +17,8 @@ struct PasswordCost {
 // The cheapest cost libsodium allows: only for tests and benchmarks.
 PasswordCost minimalPasswordCost();
 
+// Returns an empty string when hashing fails (out of memory, or a cost outside
+// libsodium's limits); verifyPassword never accepts an empty hash.
 std::string hashPassword(std::string_view password, const PasswordCost& cost);
 // Constant-time; false for a malformed hash.
 bool verifyPassword(std::string_view storedHash, std::string_view password);

@@ -20,6 +20,8 @@ class TokenBucket {
   // Milliseconds until one token is available (0 when one is).
   int64_t msUntilToken(int64_t nowMs) const;
   bool full(int64_t nowMs) const;
+  // Tokens available at nowMs (fractional; at most burst).
+  double tokens(int64_t nowMs) const;
 
  private:
   double level(int64_t nowMs) const;
@@ -34,6 +36,8 @@ class KeyedRateLimiter {
   KeyedRateLimiter(double ratePerSecond, double burst, size_t maxKeys = 100000);
   // 0 when allowed (a token was taken), otherwise seconds to wait (>= 1).
   int retryAfterSeconds(const std::string& key, int64_t nowMs);
+  // Buckets currently held (for tests and metrics).
+  size_t trackedKeys();
 
  private:
   void prune(int64_t nowMs);
@@ -41,6 +45,7 @@ class KeyedRateLimiter {
   double rate_;
   double burst_;
   size_t maxKeys_;
+  int64_t lastPruneMs_ = 0;
   std::unordered_map<std::string, TokenBucket> buckets_;
 };
 

@@ -59,7 +59,8 @@ class MetaStore {
   virtual std::optional<model::User> userById(const std::string& id) = 0;
   // Unknown ids are omitted; order follows `ids`.
   virtual std::vector<model::User> usersByIds(const std::vector<std::string>& ids) = 0;
-  // Fields left nullopt are unchanged. "not_found" for an unknown user.
+  // Fields left nullopt are unchanged; an empty avatarKey removes the avatar.
+  // "not_found" for an unknown user.
   virtual Result<model::User> updateUser(const std::string& id,
                                          const std::optional<std::string>& displayName,
                                          const std::optional<std::string>& avatarKey) = 0;

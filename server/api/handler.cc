@@ -1,0 +1,167 @@
+#include "api/handler.h"
+
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/room_socket.h"
+#include "base/ids.h"
+#include "base/metrics.h"
+
+namespace roomchat::api {
+
+namespace http = net::http;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr size_t kApiBodyLimit = 64 * 1024;
+
+bool isStateChanging(http::verb v) {
+  return v == http::verb::post || v == http::verb::put || v == http::verb::patch ||
+         v == http::verb::delete_;
+}
+
+std::optional<std::string_view> originOf(const net::Request& request) {
+  auto it = request.find(http::field::origin);
+  if (it == request.end()) return std::nullopt;
+  return std::string_view(it->value());
+}
+
+std::string_view pathOf(const net::Request& request) {
+  std::string_view target = request.target();
+  return target.substr(0, target.find('?'));
+}
+
+// "/api/rooms/<id>/ws" → "<id>"
+std::optional<std::string> wsRoomId(std::string_view path) {
+  constexpr std::string_view prefix = "/api/rooms/", suffix = "/ws";
+  if (path.size() <= prefix.size() + suffix.size() || path.rfind(prefix, 0) != 0 ||
+      path.substr(path.size() - suffix.size()) != suffix)
+    return std::nullopt;
+  std::string id(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()));
+  return isValidId(id) ? std::optional(id) : std::nullopt;
+}
+
+net::Reply finish(net::Response res, const net::Request& request) {
+  res.version(request.version());
+  res.keep_alive(request.keep_alive());
+  res.prepare_payload();
+  return net::Reply(std::move(res));
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(Services& services) : s_(services) {
+  addAuthRoutes(router_, s_);
+  addRoomRoutes(router_, s_);
+  if (!s_.webDir.empty()) web_.emplace(s_.webDir);
+}
+
+size_t ApiHandler::bodyLimit(const net::RequestHeader&) const { return kApiBodyLimit; }
+
+void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
+                        std::function<void(net::Reply)> reply) {
+  metrics().httpRequests.inc();
+  const std::string_view path = pathOf(request);
+  if (path == "/healthz") {
+    net::Response res = draining_ ? errorResponse("unavailable", "shutting down")
+                                  : jsonResponse(http::status::ok, Json{{"status", "ok"}});
+    if (draining_) res.result(http::status::service_unavailable);
+    return reply(finish(std::move(res), request));
+  }
+  if (path.rfind("/api/", 0) != 0 && path != "/metrics") {
+    if (web_ && (request.method() == http::verb::get || request.method() == http::verb::head))
+      if (auto file = web_->serve(request)) return reply(std::move(*file));
+    return reply(finish(errorResponse("not_found", "not found"), request));
+  }
+  auto shared = std::make_shared<net::Request>(std::move(request));
+  asio::post(s_.work, [this, shared, peer, reply = std::move(reply)] {
+    const auto started = std::chrono::steady_clock::now();
+    net::Response res =
+        pathOf(*shared) == "/metrics" ? metricsResponse() : serveApi(*shared, peer);
+    metrics().httpSeconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    reply(finish(std::move(res), *shared));
+  });
+}
+
+net::Response ApiHandler::serveApi(const net::Request& request, const net::Peer& peer) {
+  if (isStateChanging(request.method()) && !s_.origins.allows(originOf(request)))
+    return errorResponse("bad_origin", "requests from this origin are not allowed");
+  try {
+    return router_.dispatch(s_, request, peer);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", std::string(request.method_string()),
+                  std::string(request.target()), e.what());
+    return errorResponse("internal", "internal error");
+  }
+}
+
+void ApiHandler::upgrade(const net::Request& request, const net::Peer&,
+                         std::function<void(net::UpgradeDecision)> decide) {
+  auto roomId = wsRoomId(pathOf(request));
+  if (!roomId) return decide(finish(errorResponse("not_found", "not found"), request));
+  if (!s_.origins.allows(originOf(request)))
+    return decide(finish(errorResponse("bad_origin", "cross-site socket refused"), request));
+  if (draining_)
+    return decide(finish(errorResponse("unavailable", "shutting down"), request));
+  // `request` lives as long as `decide` (the session keeps it for the handshake).
+  asio::post(s_.work, [this, &request, id = *roomId, decide = std::move(decide)] {
+    try {
+      decide(authorizeUpgrade(request, id));
+    } catch (const std::exception& e) {
+      spdlog::error("upgrade {}: {}", id, e.what());
+      decide(finish(errorResponse("internal", "internal error"), request));
+    }
+  });
+}
+
+net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
+                                                  const std::string& roomId) {
+  auto refuse = [&](const Error& e) -> net::UpgradeDecision {
+    return finish(errorResponse(e), request);
+  };
+  auto session = sessionOf(s_, request);
+  if (!session) return refuse({"unauthenticated", "sign in first"});
+  auto info = s_.meta.roomById(roomId);
+  if (!info) return refuse({"not_found", "no such room"});
+  const std::string& userId = session->user.id;
+  room::Member member{session->user, model::Role::kGuest, s_.meta.isFavorite(roomId, userId), ""};
+  if (info->ownerId == userId) member.role = model::Role::kOwner;
+  else if (s_.meta.isMember(roomId, userId)) member.role = model::Role::kMember;
+  if (info->visibility == model::Visibility::kPrivate && member.role == model::Role::kGuest)
+    return refuse({"forbidden", "this room is private"});
+  auto query = parseQuery(request.target().substr(
+      std::min(request.target().size(), request.target().find('?') + 1)));
+  if (auto tab = query.find("tab"); tab != query.end() && isValidId(tab->second))
+    member.tabId = tab->second;
+
+  if (!s_.connections.tryReserve(userId, s_.limits.maxConnectionsPerUser))
+    return refuse({"rate_limited", "too many open connections"});
+  auto room = s_.rooms.acquire(*info);
+  if (!room.ok()) {
+    s_.connections.release(userId);
+    return refuse(room.error());
+  }
+  SocketLimits limits{s_.limits.messageRate, s_.limits.messageBurst, s_.limits.frames};
+  return std::make_shared<RoomSocket>(*room, std::move(member), session->tokenHash,
+                                      s_.connections, limits);
+}
+
+net::Response ApiHandler::metricsResponse() const {
+  std::string body = metrics().render([this](std::string& out) {
+    const int64_t total = s_.meta.roomCount();
+    const auto awake = static_cast<int64_t>(s_.rooms.awake());
+    out += "# HELP roomchat_rooms_hibernated Rooms on disk and not in memory.\n"
+           "# TYPE roomchat_rooms_hibernated gauge\nroomchat_rooms_hibernated " +
+           std::to_string(std::max<int64_t>(0, total - awake)) + "\n";
+  });
+  net::Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  res.body() = std::move(body);
+  return res;
+}
+
+}  // namespace roomchat::api

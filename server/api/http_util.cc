@@ -1,0 +1,112 @@
+#include "api/http_util.h"
+
+#include <charconv>
+
+namespace roomchat::api {
+
+namespace http = net::http;
+
+http::status statusOf(std::string_view code) {
+  if (code.rfind("invalid_", 0) == 0 || code == "bad_request" || code == "hash_mismatch")
+    return http::status::bad_request;
+  if (code == "unauthenticated" || code == "bad_credentials") return http::status::unauthorized;
+  if (code == "forbidden" || code == "bad_origin" || code == "room_limit")
+    return http::status::forbidden;
+  if (code == "not_found") return http::status::not_found;
+  if (code == "conflict" || code == "username_taken") return http::status::conflict;
+  if (code == "too_large") return http::status::payload_too_large;
+  if (code == "rate_limited") return http::status::too_many_requests;
+  if (code == "storage_unavailable") return http::status::service_unavailable;
+  return http::status::internal_server_error;
+}
+
+net::Response jsonResponse(http::status status, const Json& body) {
+  net::Response res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  res.prepare_payload();
+  return res;
+}
+
+net::Response errorResponse(const Error& error) {
+  return jsonResponse(statusOf(error.code),
+                      Json{{"error", {{"code", error.code}, {"message", error.message}}}});
+}
+
+net::Response errorResponse(std::string code, std::string message) {
+  return errorResponse(Error{std::move(code), std::move(message)});
+}
+
+net::Response noContent() {
+  net::Response res{http::status::no_content, 11};
+  res.set(http::field::cache_control, "no-store");
+  res.prepare_payload();
+  return res;
+}
+
+std::optional<std::string> urlDecode(std::string_view s, bool plusIsSpace) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+' && plusIsSpace) {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      unsigned v = 0;
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
+      out.push_back(static_cast<char>(v));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parseQuery(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    auto key = urlDecode(pair.substr(0, eq), true);
+    auto value = urlDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    // A malformed escape keeps a marker value that fails every later check.
+    if (key) out.emplace(*key, value ? *value : std::string(1, '\0'));
+  }
+  return out;
+}
+
+Result<Json> parseJsonBody(std::string_view body) {
+  Json j = Json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return makeError("bad_request", "the body must be a JSON object");
+  return j;
+}
+
+Result<std::optional<int64_t>> intParam(const std::map<std::string, std::string>& query,
+                                        const std::string& name, int64_t min, int64_t max) {
+  auto it = query.find(name);
+  if (it == query.end()) return std::optional<int64_t>{};
+  const std::string& s = it->second;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < min || v > max)
+    return makeError("invalid_" + name, name + " must be an integer from " + std::to_string(min) +
+                                            " to " + std::to_string(max));
+  return std::optional<int64_t>{v};
+}
+
+Result<std::optional<std::string>> stringField(const Json& body, const std::string& name) {
+  auto it = body.find(name);
+  if (it == body.end()) return std::optional<std::string>{};
+  if (!it->is_string()) return makeError("invalid_" + name, name + " must be a string");
+  return std::optional<std::string>{it->get<std::string>()};
+}
+
+}  // namespace roomchat::api

@@ -1,0 +1,43 @@
+// Small helpers shared by the API routes: JSON answers, the contract's error
+// shape with its status, query-string parsing and strict parameter checks.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "net/http.h"
+
+namespace roomchat::api {
+
+using Json = nlohmann::json;
+
+// HTTP status of a contract error code ("invalid_name" → 400, "not_found" → 404, ...).
+net::http::status statusOf(std::string_view code);
+
+net::Response jsonResponse(net::http::status status, const Json& body);
+net::Response errorResponse(const Error& error);
+net::Response errorResponse(std::string code, std::string message);
+net::Response noContent();
+
+// Splits "a=1&b=x%20y" into decoded pairs (the first of a repeated key wins).
+std::map<std::string, std::string> parseQuery(std::string_view query);
+std::optional<std::string> urlDecode(std::string_view s, bool plusIsSpace);
+
+// Parses a JSON object body; Error{"bad_request"} when it is not one.
+Result<Json> parseJsonBody(std::string_view body);
+
+// An optional integer query parameter within [min, max]; Error
+// {"invalid_<name>"} when present but malformed or out of range.
+Result<std::optional<int64_t>> intParam(const std::map<std::string, std::string>& query,
+                                        const std::string& name, int64_t min, int64_t max);
+
+// A string field of a JSON body. Error{"invalid_<name>"} when present with
+// another type; nullopt when absent.
+Result<std::optional<std::string>> stringField(const Json& body, const std::string& name);
+
+}  // namespace roomchat::api

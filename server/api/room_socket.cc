@@ -1,0 +1,98 @@
+#include "api/room_socket.h"
+
+#include <atomic>
+
+#include <boost/asio/post.hpp>
+
+#include "base/ids.h"
+#include "base/metrics.h"
+#include "proto/server_frames.h"
+
+namespace roomchat::api {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Every frame kind together; far above what a well-behaved client sends.
+constexpr double kFrameRate = 50, kFrameBurst = 200;
+// Errors a client may provoke before it is closed: 20 at once, 2 per second after.
+constexpr double kAbuseRate = 2, kAbuseBurst = 20;
+
+std::string nextConnId() {
+  static std::atomic<uint64_t> counter{0};
+  static const std::string prefix = randomId().substr(0, 6);
+  return prefix + std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+bool isMessageFrame(const proto::ClientFrame& f) {
+  return std::holds_alternative<proto::Send>(f) || std::holds_alternative<proto::Edit>(f) ||
+         std::holds_alternative<proto::Delete>(f);
+}
+
+}  // namespace
+
+RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
+                       std::string sessionHash, ConnectionRegistry& registry,
+                       const SocketLimits& limits)
+    : room_(std::move(room)),
+      member_(std::move(member)),
+      sessionHash_(std::move(sessionHash)),
+      connId_(nextConnId()),
+      registry_(registry),
+      frameLimits_(limits.frames),
+      messages_(limits.messageRate, limits.messageBurst),
+      frames_(std::max(kFrameRate, limits.messageRate * 2), std::max(kFrameBurst, limits.messageBurst * 2)),
+      abuse_(kAbuseRate, kAbuseBurst) {}
+
+void RoomSocket::onOpen(std::shared_ptr<net::WsChannel> channel) {
+  channel_ = channel;
+  auto self = shared_from_this();
+  registry_.track(sessionHash_, self);
+  asio::post(room_->strand(), [self, room = room_, member = member_]() mutable {
+    room->attach(self, self->connId_, std::move(member));
+  });
+}
+
+void RoomSocket::onText(std::string&& text) {
+  auto parsed = proto::parseClientFrame(text, frameLimits_);
+  if (auto* error = std::get_if<proto::FrameError>(&parsed))
+    return reject(error->code, error->message, error->clientId);
+  auto& frame = std::get<proto::ClientFrame>(parsed);
+  if (!admit(frame)) return;
+  asio::post(room_->strand(), [room = room_, id = connId_, f = std::move(frame)]() mutable {
+    room->handle(id, std::move(f));
+  });
+}
+
+bool RoomSocket::admit(const proto::ClientFrame& frame) {
+  const int64_t now = nowMs();
+  const bool message = isMessageFrame(frame);
+  if (frames_.take(now) && (!message || messages_.take(now))) return true;
+  const auto* send = std::get_if<proto::Send>(&frame);
+  reject("rate_limited", "slow down", send ? std::optional(send->clientId) : std::nullopt);
+  return false;
+}
+
+void RoomSocket::reject(const std::string& code, const std::string& message,
+                        const std::optional<std::string>& clientId) {
+  metrics().framesRejected.inc();
+  send(std::make_shared<const std::string>(proto::errorFrame(code, message, clientId)));
+  if (!abuse_.take(nowMs())) close(room::kClosePolicy, "too many invalid frames");
+}
+
+void RoomSocket::onClose() {
+  registry_.untrack(sessionHash_, this);
+  registry_.release(member_.user.id);
+  asio::post(room_->strand(), [room = room_, id = connId_] { room->detach(id); });
+}
+
+void RoomSocket::send(std::shared_ptr<const std::string> frame) {
+  if (auto channel = channel_.lock()) channel->send(std::move(frame));
+}
+
+void RoomSocket::close(uint16_t code, std::string reason) {
+  if (auto channel = channel_.lock()) channel->close(code, std::move(reason));
+}
+
+}  // namespace roomchat::api

@@ -1,0 +1,75 @@
+#include "api/router.h"
+
+#include "base/ids.h"
+
+namespace roomchat::api {
+
+namespace {
+
+std::vector<std::string> split(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    out.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Session> sessionOf(Services& s, const net::Request& request) {
+  auto header = request.find(net::http::field::cookie);
+  if (header == request.end()) return std::nullopt;
+  auto token = auth::cookieValue(header->value(), auth::kSessionCookie);
+  if (!token || token->empty() || token->size() > 128) return std::nullopt;
+  std::string hash = sha256Hex(*token);
+  auto record = s.meta.sessionByHash(hash, nowMs());
+  if (!record) return std::nullopt;
+  auto user = s.meta.userById(record->userId);
+  if (!user) return std::nullopt;
+  return Session{std::move(*user), std::move(hash)};
+}
+
+void Router::add(net::http::verb method, std::string pattern, Route route, bool needsSession) {
+  entries_.push_back({method, split(pattern), std::move(route), needsSession});
+}
+
+net::Response Router::dispatch(Services& s, const net::Request& request,
+                               const net::Peer& peer) const {
+  std::string_view target = request.target();
+  size_t q = target.find('?');
+  auto path = urlDecode(target.substr(0, q), false);
+  if (!path) return errorResponse("bad_request", "malformed path");
+  auto segments = split(*path);
+  bool pathMatched = false;
+  for (const auto& e : entries_) {
+    if (e.segments.size() != segments.size()) continue;
+    std::vector<std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      if (!e.segments[i].empty() && e.segments[i][0] == ':') params.push_back(segments[i]);
+      else match = e.segments[i] == segments[i];
+    }
+    if (!match) continue;
+    pathMatched = true;
+    if (e.method != request.method()) continue;
+    Call call{request, peer, std::move(params),
+              parseQuery(q == std::string_view::npos ? "" : target.substr(q + 1)), std::nullopt};
+    if (e.needsSession) {
+      call.session = sessionOf(s, request);
+      if (!call.session) return errorResponse("unauthenticated", "sign in first");
+    }
+    return e.route(call);
+  }
+  if (pathMatched) {
+    auto res = errorResponse("method_not_allowed", "method not allowed");
+    res.result(net::http::status::method_not_allowed);
+    return res;
+  }
+  return errorResponse("not_found", "no such endpoint");
+}
+
+}  // namespace roomchat::api

@@ -1,0 +1,206 @@
+#include "app/server.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/handler.h"
+#include "base/metrics.h"
+#include "net/http_server.h"
+#include "room/directory.h"
+#include "store/meta_store.h"
+
+namespace roomchat::app {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Room activity reaches the meta store in batches: rooms report every commit,
+// and at most one pool task at a time writes the latest time of each.
+class ActivityWriter {
+ public:
+  ActivityWriter(store::MetaStore& meta, asio::thread_pool& pool) : meta_(meta), pool_(pool) {}
+
+  void note(const std::string& roomId, int64_t at) {
+    std::lock_guard lock(mu_);
+    auto& latest = pending_[roomId];
+    latest = std::max(latest, at);
+    if (scheduled_) return;
+    scheduled_ = true;
+    asio::post(pool_, [this] { drain(); });
+  }
+
+ private:
+  void drain() {
+    std::unordered_map<std::string, int64_t> batch;
+    {
+      std::lock_guard lock(mu_);
+      batch.swap(pending_);
+      scheduled_ = false;
+    }
+    for (const auto& [id, at] : batch) meta_.touchRoom(id, at);
+  }
+
+  store::MetaStore& meta_;
+  asio::thread_pool& pool_;
+  std::mutex mu_;
+  std::unordered_map<std::string, int64_t> pending_;
+  bool scheduled_ = false;
+};
+
+void raiseFileLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+bool splitHostPort(const std::string& listen, std::string& host, unsigned short& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  try {
+    int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    port = static_cast<unsigned short>(p);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+auth::PasswordCost passwordCost(const Config& c) {
+  return c.passwordCost == "min" ? auth::minimalPasswordCost() : auth::PasswordCost{};
+}
+
+void writeReadyFile(const std::string& file, unsigned short port) {
+  if (file.empty()) return;
+  const std::string tmp = file + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  fs::rename(tmp, file);  // readers never see a half-written file
+}
+
+}  // namespace
+
+int runServer(const Config& config) {
+  raiseFileLimit();
+  std::string host;
+  unsigned short port = 0;
+  if (!splitHostPort(config.listen, host, port)) {
+    spdlog::error("--listen must be HOST:PORT, got '{}'", config.listen);
+    return 2;
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(config.dataDir) / "rooms", ec);
+  auto meta = store::openSqliteMetaStore((fs::path(config.dataDir) / "meta.db").string());
+  if (!meta.ok()) {
+    spdlog::error("cannot open the meta database: {}", meta.error().message);
+    return 1;
+  }
+
+  const int ioThreads = config.ioThreads > 0
+                            ? config.ioThreads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  asio::io_context ioc(ioThreads);
+  asio::thread_pool work(std::max(1, config.workThreads));
+  ActivityWriter activity(**meta, work);
+
+  room::DirectoryOptions dirOptions;
+  dirOptions.roomsDir = fs::path(config.dataDir) / "rooms";
+  dirOptions.storeOptions.synchronousFull = config.synchronousFull;
+  dirOptions.idleSeconds = config.roomIdleSeconds;
+  dirOptions.hooks.activity = [&activity](const std::string& id, int64_t at) {
+    activity.note(id, at);
+  };
+  room::LocalRoomDirectory directory(ioc, dirOptions);
+
+  api::ConnectionRegistry connections;
+  net::ServerLimits netLimits;
+  netLimits.wsMaxFrameBytes = config.maxFrameBytes;
+  netLimits.wsOutboundFrames = config.outboundQueueFrames;
+
+  api::ApiLimits limits;
+  limits.maxRoomsPerOwner = config.maxRoomsPerOwner;
+  limits.maxConnectionsPerUser = config.maxConnectionsPerUser;
+  limits.messageRate = config.messageRate;
+  limits.messageBurst = config.messageBurst;
+  limits.sessionDays = config.sessionDays;
+  limits.frames.maxTextChars = config.maxTextChars;
+
+  std::string origin = config.publicOrigin;
+  if (origin.empty()) origin = "http://" + config.listen;  // fixed below once the port is known
+  const double perMinute = 1.0 / 60.0;
+  api::Services services{
+      **meta,
+      directory,
+      connections,
+      work,
+      auth::OriginPolicy(origin, config.allowedOrigins),
+      passwordCost(config),
+      auth::KeyedRateLimiter(config.loginPerMinute * perMinute, config.loginBurst),
+      auth::KeyedRateLimiter(config.loginPerMinute * 5 * perMinute, config.loginBurst * 5),
+      auth::KeyedRateLimiter(config.signupPerMinute * perMinute, config.signupBurst),
+      limits,
+      config.webDir};
+  api::ApiHandler handler(services);
+  net::HttpServer http(ioc, handler, netLimits);
+  auto bound = http.listen(host, port);
+  if (!bound.ok()) {
+    spdlog::error("{}", bound.error().message);
+    return 1;
+  }
+  if (config.publicOrigin.empty()) {
+    std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    services.origins = auth::OriginPolicy("http://" + shownHost + ":" + std::to_string(*bound),
+                                          config.allowedOrigins);
+  }
+  directory.start();
+  spdlog::info("roomchat listening on http://{}:{} (data {}, public origin {})", host, *bound,
+               config.dataDir, services.origins.publicOrigin());
+  writeReadyFile(config.readyFile, *bound);
+
+  std::thread stopper;
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: closing sockets (1012), finishing commits", sig);
+    // Shutting down waits on room strands, which need the io threads: not here.
+    stopper = std::thread([&] {
+      handler.setDraining();
+      http.stopAccepting();
+      directory.stop();
+      directory.shutdownAll();
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      while (metrics().connections.value() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ioc.stop();
+    });
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < ioThreads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+  if (stopper.joinable()) stopper.join();
+  work.join();
+  spdlog::info("roomchat stopped");
+  return 0;
+}
+
+}  // namespace roomchat::app

@@ -1,0 +1,94 @@
+#include "base/metrics.h"
+
+#include <cstdio>
+
+namespace roomchat {
+namespace {
+
+void line(std::string& out, const char* name, const char* type, const char* help, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+  out += buf;
+  out += '\n';
+}
+
+}  // namespace
+
+void Histogram::observe(double v) {
+  size_t i = 0;
+  while (i < bounds_.size() && v > bounds_[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sumMicros_.fetch_add(static_cast<uint64_t>(v * 1e6), std::memory_order_relaxed);
+}
+
+std::string Histogram::render(const std::string& name, const std::string& help) const {
+  std::string out = "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+  uint64_t cumulative = 0;
+  char buf[160];
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    std::snprintf(buf, sizeof buf, "%s_bucket{le=\"%g\"} %llu\n", name.c_str(), bounds_[i],
+                  static_cast<unsigned long long>(cumulative));
+    out += buf;
+  }
+  cumulative += counts_[bounds_.size()].load(std::memory_order_relaxed);
+  std::snprintf(buf, sizeof buf, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+                name.c_str(), static_cast<unsigned long long>(cumulative), name.c_str(),
+                sumMicros_.load(std::memory_order_relaxed) / 1e6, name.c_str(),
+                static_cast<unsigned long long>(count_.load(std::memory_order_relaxed)));
+  out += buf;
+  return out;
+}
+
+std::string Metrics::render(const std::function<void(std::string&)>& extra) const {
+  std::string out;
+  line(out, "roomchat_connections", "gauge", "Open room WebSocket connections.",
+       connections.value());
+  line(out, "roomchat_rooms_awake", "gauge", "Room actors in memory.", roomsAwake.value());
+  line(out, "roomchat_room_files_open", "gauge", "Open room databases.", roomFilesOpen.value());
+  line(out, "roomchat_rooms_woken_total", "counter", "Rooms opened from disk.",
+       roomsWoken.value());
+  line(out, "roomchat_rooms_hibernated_total", "counter", "Rooms closed after idling.",
+       roomsHibernated.value());
+  line(out, "roomchat_room_open_failures_total", "counter",
+       "Room databases that could not be opened.", roomOpenFailures.value());
+  line(out, "roomchat_messages_persisted_total", "counter", "Messages committed.",
+       messagesPersisted.value());
+  line(out, "roomchat_fanout_deliveries_total", "counter", "Frames queued to sockets by broadcasts.",
+       fanoutDeliveries.value());
+  line(out, "roomchat_frames_rejected_total", "counter", "Client frames answered with an error.",
+       framesRejected.value());
+  line(out, "roomchat_slow_consumers_closed_total", "counter",
+       "Sockets closed because their outbound queue overflowed.", slowConsumersClosed.value());
+  line(out, "roomchat_storage_errors_total", "counter", "Room commits that failed.",
+       storageErrors.value());
+  line(out, "roomchat_http_requests_total", "counter", "HTTP requests served.",
+       httpRequests.value());
+  out += commitSeconds.render("roomchat_commit_seconds", "Group commit latency.");
+  out += batchSize.render("roomchat_commit_batch_messages", "Messages per group commit.");
+  out += roomQueueDepth.render("roomchat_room_queue_depth",
+                               "Frames waiting in a room when it flushes.");
+  out += httpSeconds.render("roomchat_http_request_seconds", "HTTP request latency.");
+  out += wakeSeconds.render("roomchat_room_wake_seconds", "Time to open a hibernated room.");
+  if (extra) extra(out);
+  return out;
+}
+
+Metrics& metrics() {
+  static Metrics m;
+  return m;
+}
+
+}  // namespace roomchat

@@ -1,0 +1,78 @@
+// Process-wide metrics, rendered in Prometheus text format at /metrics.
+// Every instrument is a lock-free atomic, safe to touch from any thread and
+// cheap enough for the hot path (one relaxed add).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace roomchat {
+
+class Counter {
+ public:
+  void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+class Gauge {
+ public:
+  void add(int64_t n) { v_.fetch_add(n, std::memory_order_relaxed); }
+  void set(int64_t n) { v_.store(n, std::memory_order_relaxed); }
+  int64_t value() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> v_{0};
+};
+
+// Fixed buckets; observations in the unit the name says (seconds or count).
+class Histogram {
+ public:
+  static constexpr std::array<double, 14> kSecondsBuckets = {
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+      0.01,    0.025,  0.05,    0.1,    0.25,  1.0,   5.0};
+  static constexpr std::array<double, 14> kCountBuckets = {
+      1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
+
+  explicit Histogram(const std::array<double, 14>& bounds) : bounds_(bounds) {}
+  void observe(double v);
+  std::string render(const std::string& name, const std::string& help) const;
+
+ private:
+  const std::array<double, 14>& bounds_;
+  std::array<std::atomic<uint64_t>, 15> counts_{};
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sumMicros_{0};  // sum * 1e6, kept integral for atomics
+};
+
+struct Metrics {
+  Gauge connections;           // open room WebSockets
+  Gauge roomsAwake;            // room actors in memory
+  Gauge roomFilesOpen;         // open room databases
+  Counter roomsWoken;
+  Counter roomsHibernated;
+  Counter roomOpenFailures;    // a room database that could not be opened
+  Counter messagesPersisted;
+  Counter fanoutDeliveries;    // frames queued to sockets by broadcasts
+  Counter framesRejected;      // client frames answered with an error
+  Counter slowConsumersClosed;
+  Counter storageErrors;       // failed room commits
+  Counter httpRequests;
+  Histogram commitSeconds{Histogram::kSecondsBuckets};   // group commit time
+  Histogram batchSize{Histogram::kCountBuckets};         // messages per group commit
+  Histogram roomQueueDepth{Histogram::kCountBuckets};    // frames waiting when a room flushes
+  Histogram httpSeconds{Histogram::kSecondsBuckets};
+  Histogram wakeSeconds{Histogram::kSecondsBuckets};     // opening a hibernated room
+
+  // `extra` appends gauges computed at scrape time (e.g. rooms on disk).
+  std::string render(const std::function<void(std::string&)>& extra = {}) const;
+};
+
+Metrics& metrics();
+
+}  // namespace roomchat

@@ -1,0 +1,70 @@
+// The seam between the network layer and the application. net/ owns sockets,
+// HTTP/1.1 parsing, WebSocket framing, timeouts and back-pressure; it knows
+// nothing about chat. The application implements HttpHandler (requests and
+// upgrade decisions) and WsEndpoint (one WebSocket's events), and talks back
+// through WsChannel.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include <boost/beast/http.hpp>
+
+namespace roomchat::net {
+
+namespace http = boost::beast::http;
+
+using Request = http::request<http::string_body>;
+using RequestHeader = http::request_header<>;
+using Response = http::response<http::string_body>;
+using Reply = http::message_generator;
+
+struct Peer {
+  std::string ip;
+};
+
+// The application's side of one WebSocket, as seen by net/.
+class WsChannel {
+ public:
+  virtual ~WsChannel() = default;
+  // Queues a text frame. Safe from any thread. Frames are shared and
+  // immutable, so a broadcast serializes once. A peer whose queue passes the
+  // bound is closed with 1008 and later frames are dropped.
+  virtual void send(std::shared_ptr<const std::string> frame) = 0;
+  // Closes after the frames already queued. Safe from any thread; idempotent.
+  virtual void close(uint16_t code, std::string reason) = 0;
+};
+
+class WsEndpoint {
+ public:
+  virtual ~WsEndpoint() = default;
+  // The handshake succeeded. Called once, before any onText.
+  virtual void onOpen(std::shared_ptr<WsChannel> channel) = 0;
+  // One complete text frame, on the socket's strand; the next frame is not
+  // read until this returns.
+  virtual void onText(std::string&& text) = 0;
+  // The socket is gone (closed by either side or failed). Called exactly once,
+  // also when the handshake failed (then without onOpen).
+  virtual void onClose() = 0;
+};
+
+// Answer to an upgrade request: a refusal (plain HTTP) or the endpoint that
+// will own the accepted socket.
+using UpgradeDecision = std::variant<Reply, std::shared_ptr<WsEndpoint>>;
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // The largest body accepted for this request (413 beyond it).
+  virtual size_t bodyLimit(const RequestHeader& header) const = 0;
+  // Answers a request by calling `reply` exactly once, from any thread.
+  virtual void handle(Request&& request, const Peer& peer, std::function<void(Reply)> reply) = 0;
+  // Decides a WebSocket upgrade by calling `decide` exactly once, from any thread.
+  virtual void upgrade(const Request& request, const Peer& peer,
+                       std::function<void(UpgradeDecision)> decide) = 0;
+};
+
+}  // namespace roomchat::net

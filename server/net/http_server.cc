@@ -1,0 +1,218 @@
+#include "net/http_server.h"
+
+#include <optional>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/ws_session.h"
+
+namespace roomchat::net {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+Reply plainError(http::status status, const std::string& code, const std::string& message,
+                 unsigned version) {
+  Response res{status, version};
+  res.set(http::field::content_type, "application/json");
+  res.body() = R"({"error":{"code":")" + code + R"(","message":")" + message + R"("}})";
+  res.keep_alive(false);
+  res.prepare_payload();
+  return Reply(std::move(res));
+}
+
+}  // namespace
+
+// One HTTP/1.1 connection: read a request, let the handler answer, write the
+// answer, repeat while keep-alive holds. An upgrade leaves this session and
+// continues as a WsSession.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, HttpHandler& handler, const ServerLimits& limits)
+      : stream_(std::move(socket)), handler_(handler), limits_(limits) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_.ip = endpoint.address().to_string();
+  }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&HttpSession::readHeader, shared_from_this()));
+  }
+
+ private:
+  void readHeader() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.headerBytes));
+    parser_->body_limit(boost::none);  // checked per route once the header is known
+    stream_.expires_after(limits_.requestTimeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::onHeader, shared_from_this()));
+  }
+
+  void onHeader(beast::error_code ec, size_t) {
+    if (ec) return failRead(ec);
+    if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
+    const size_t limit = handler_.bodyLimit(parser_->get().base());
+    if (parser_->content_length() && *parser_->content_length() > limit)
+      return failRead(http::error::body_limit);
+    parser_->body_limit(limit);
+    stream_.expires_after(limits_.requestTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::onBody, shared_from_this()));
+  }
+
+  void onBody(beast::error_code ec, size_t) {
+    if (ec) return failRead(ec);
+    stream_.expires_never();  // the handler may take a while; the write sets its own deadline
+    Request request = parser_->release();
+    handler_.handle(std::move(request), peer_, [self = shared_from_this()](Reply reply) {
+      asio::post(self->stream_.get_executor(), [self, r = std::move(reply)]() mutable {
+        self->write(std::move(r));
+      });
+    });
+  }
+
+  // Limits and malformed requests get a JSON answer; dead or slow peers are cut.
+  void failRead(beast::error_code ec) {
+    unsigned version = parser_ ? parser_->get().version() : 11;
+    if (ec == http::error::body_limit)
+      return write(plainError(http::status::payload_too_large, "too_large", "body too large", version));
+    if (ec == http::error::header_limit)
+      return write(plainError(http::status::request_header_fields_too_large, "too_large",
+                              "headers too large", version));
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof || ec == http::error::partial_message)
+      return shutdown();
+    write(plainError(http::status::bad_request, "bad_request", "malformed HTTP request", version));
+  }
+
+  void write(Reply reply) {
+    keepAlive_ = reply.keep_alive();
+    stream_.expires_after(limits_.idleTimeout);
+    beast::async_write(stream_, std::move(reply),
+                       beast::bind_front_handler(&HttpSession::onWrite, shared_from_this()));
+  }
+
+  void onWrite(beast::error_code ec, size_t) {
+    if (ec || !keepAlive_) return shutdown();
+    readHeader();
+  }
+
+  void upgrade() {
+    stream_.expires_never();
+    auto request = std::make_shared<Request>(parser_->release());
+    handler_.upgrade(*request, peer_, [self = shared_from_this(), request](UpgradeDecision d) {
+      asio::post(self->stream_.get_executor(), [self, request, d = std::move(d)]() mutable {
+        self->onUpgradeDecision(std::move(*request), std::move(d));
+      });
+    });
+  }
+
+  void onUpgradeDecision(Request&& request, UpgradeDecision decision) {
+    if (auto* refusal = std::get_if<Reply>(&decision)) {
+      keepAlive_ = false;
+      stream_.expires_after(limits_.idleTimeout);
+      beast::async_write(stream_, std::move(*refusal),
+                         beast::bind_front_handler(&HttpSession::onWrite, shared_from_this()));
+      return;
+    }
+    auto endpoint = std::get<std::shared_ptr<WsEndpoint>>(std::move(decision));
+    auto ws = std::make_shared<WsSession>(std::move(stream_), std::move(endpoint), limits_);
+    ws->run(std::move(request));
+  }
+
+  void shutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_{8192};
+  HttpHandler& handler_;
+  const ServerLimits& limits_;
+  Peer peer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keepAlive_ = true;
+};
+
+class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& ioc, HttpHandler& handler, const ServerLimits& limits)
+      : ioc_(ioc), acceptor_(asio::make_strand(ioc)), handler_(handler), limits_(limits) {}
+
+  Result<unsigned short> open(const std::string& host, unsigned short port) {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return makeError("invalid_listen", "bad listen address: " + host);
+    tcp::endpoint endpoint{address, port};
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return makeError("listen_failed", "cannot listen on " + host + ":" +
+                                                  std::to_string(port) + ": " + ec.message());
+    return acceptor_.local_endpoint().port();
+  }
+
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           beast::bind_front_handler(&Listener::onAccept, shared_from_this()));
+  }
+
+  void stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  void onAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of file descriptors and the like: log, back off a little, go on.
+      spdlog::warn("accept failed: {}", ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
+                                                        std::chrono::milliseconds(50));
+      timer->async_wait([self = shared_from_this(), timer](beast::error_code) { self->accept(); });
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<HttpSession>(std::move(socket), handler_, limits_)->run();
+    accept();
+  }
+
+  asio::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  HttpHandler& handler_;
+  const ServerLimits& limits_;
+};
+
+HttpServer::HttpServer(asio::io_context& ioc, HttpHandler& handler, ServerLimits limits)
+    : ioc_(ioc), handler_(handler), limits_(limits) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<unsigned short> HttpServer::listen(const std::string& host, unsigned short port) {
+  listener_ = std::make_shared<Listener>(ioc_, handler_, limits_);
+  auto bound = listener_->open(host, port);
+  if (bound.ok()) listener_->accept();
+  return bound;
+}
+
+void HttpServer::stopAccepting() {
+  if (listener_) listener_->stop();
+}
+
+}  // namespace roomchat::net

@@ -1,0 +1,162 @@
+#include "room/directory.h"
+
+#include <chrono>
+#include <future>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/ids.h"
+#include "base/metrics.h"
+
+namespace roomchat::room {
+
+namespace asio = boost::asio;
+
+LocalRoomDirectory::LocalRoomDirectory(asio::io_context& ioc, DirectoryOptions options)
+    : ioc_(ioc), options_(std::move(options)), sweepTimer_(ioc) {}
+
+LocalRoomDirectory::~LocalRoomDirectory() = default;
+
+std::filesystem::path LocalRoomDirectory::fileOf(const std::string& roomId) const {
+  return options_.roomsDir / roomId.substr(0, 2) / (roomId + ".db");
+}
+
+LocalRoomDirectory::Shard& LocalRoomDirectory::shardOf(const std::string& roomId) {
+  return shards_[std::hash<std::string>{}(roomId) % shards_.size()];
+}
+
+Result<std::shared_ptr<Room>> LocalRoomDirectory::open(Shard& shard, const model::Room& info,
+                                                       bool create) {
+  const auto started = std::chrono::steady_clock::now();
+  auto store = store::RoomStore::open(fileOf(info.id), info.id, create, options_.storeOptions);
+  if (!store.ok()) {
+    if (store.error().code != "not_found") {
+      metrics().roomOpenFailures.inc();
+      spdlog::error("room {}: cannot open database: {}", info.id, store.error().message);
+    }
+    return store.error();
+  }
+  auto room = std::make_shared<Room>(info.id, ioc_.get_executor(), std::move(store.value()), info,
+                                     options_.hooks);
+  shard.rooms.emplace(info.id, room);
+  metrics().roomsWoken.inc();
+  metrics().wakeSeconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return room;
+}
+
+Result<std::shared_ptr<Room>> LocalRoomDirectory::create(const model::Room& info) {
+  Shard& shard = shardOf(info.id);
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.rooms.find(info.id); it != shard.rooms.end()) return it->second;
+  return open(shard, info, /*create=*/true);
+}
+
+Result<std::shared_ptr<Room>> LocalRoomDirectory::acquire(const model::Room& info) {
+  Shard& shard = shardOf(info.id);
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.rooms.find(info.id); it != shard.rooms.end()) return it->second;
+  return open(shard, info, /*create=*/false);
+}
+
+std::shared_ptr<Room> LocalRoomDirectory::ifAwake(const std::string& roomId) {
+  Shard& shard = shardOf(roomId);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.rooms.find(roomId);
+  return it == shard.rooms.end() ? nullptr : it->second;
+}
+
+// The files go under the shard lock, so no concurrent acquire can reopen a
+// room that is being deleted; an awake room learns of it on its strand.
+Status LocalRoomDirectory::destroy(const std::string& roomId) {
+  Shard& shard = shardOf(roomId);
+  std::shared_ptr<Room> room;
+  Status removed;
+  {
+    std::lock_guard lock(shard.mu);
+    if (auto it = shard.rooms.find(roomId); it != shard.rooms.end()) {
+      room = std::move(it->second);
+      shard.rooms.erase(it);
+    }
+    removed = store::RoomStore::destroy(fileOf(roomId));
+  }
+  // The room closes its handle on its strand; companions (-wal, -shm) that
+  // closing may leave behind go with a second sweep there.
+  if (room)
+    asio::post(room->strand(), [room, file = fileOf(roomId)] {
+      room->destroy();
+      (void)store::RoomStore::destroy(file);
+    });
+  return removed;
+}
+
+void LocalRoomDirectory::shutdownAll() {
+  std::vector<std::future<void>> done;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (auto& [id, room] : shard.rooms) {
+      auto promise = std::make_shared<std::promise<void>>();
+      done.push_back(promise->get_future());
+      asio::post(room->strand(), [room, promise] {
+        room->shutdown();
+        promise->set_value();
+      });
+    }
+  }
+  for (auto& f : done) f.wait();
+}
+
+size_t LocalRoomDirectory::awake() const {
+  size_t n = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    n += shard.rooms.size();
+  }
+  return n;
+}
+
+void LocalRoomDirectory::start() { scheduleSweep(); }
+
+void LocalRoomDirectory::stop() { sweepTimer_.cancel(); }
+
+void LocalRoomDirectory::scheduleSweep() {
+  const auto period = std::chrono::milliseconds(std::clamp(options_.idleSeconds * 250, 100, 5000));
+  sweepTimer_.expires_after(period);
+  sweepTimer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    sweep();
+    scheduleSweep();
+  });
+}
+
+// A room is idle when only this map holds it (no connection, no request and
+// no posted work keeps a reference: every reference is handed out under the
+// shard lock) and nothing touched it for idleSeconds. Its last reference is
+// released on its own strand, which closes the database there.
+void LocalRoomDirectory::sweep() {
+  const int64_t cutoff = nowMs() - int64_t{options_.idleSeconds} * 1000;
+  for (auto& shard : shards_) {
+    std::vector<std::shared_ptr<Room>> idle;
+    {
+      std::lock_guard lock(shard.mu);
+      for (auto it = shard.rooms.begin(); it != shard.rooms.end();) {
+        const auto& room = it->second;
+        if (room.use_count() == 1 && room->liveConnections() == 0 &&
+            room->lastUsedMs() <= cutoff) {
+          idle.push_back(std::move(it->second));
+          it = shard.rooms.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& room : idle) {
+      metrics().roomsHibernated.inc();
+      auto& strand = room->strand();
+      asio::post(strand, [r = std::move(room)]() mutable { r.reset(); });
+    }
+  }
+}
+
+}  // namespace roomchat::room

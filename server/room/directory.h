@@ -1,0 +1,90 @@
+// RoomDirectory answers "where does room X live?". Today every room lives in
+// this process (LocalRoomDirectory); a multi-node placement can implement the
+// same interface later without touching the room actor.
+//
+// LocalRoomDirectory keeps only awake rooms in memory. A hibernated room costs
+// nothing here: no entry, no open file; its state is its database file
+// (rooms/<first two chars of id>/<id>.db) and its row in the meta store.
+// A room with no connections and no work for `idleSeconds` is closed by a
+// periodic sweep. Thread safety: all methods may be called from any thread
+// (the map is sharded behind mutexes; no room code runs under them, except
+// opening and closing a database file).
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "base/result.h"
+#include "room/room.h"
+#include "store/room_store.h"
+
+namespace roomchat::room {
+
+class RoomDirectory {
+ public:
+  virtual ~RoomDirectory() = default;
+  // Creates the room's database and wakes the room.
+  virtual Result<std::shared_ptr<Room>> create(const model::Room& info) = 0;
+  // The awake room, opening its database if it was hibernating. Errors:
+  // "not_found" (no database), "storage_unavailable" (unreadable, corrupt).
+  // `info` is the room's current row, used when it has to be woken.
+  virtual Result<std::shared_ptr<Room>> acquire(const model::Room& info) = 0;
+  // The room if it is awake; never wakes it.
+  virtual std::shared_ptr<Room> ifAwake(const std::string& roomId) = 0;
+  // Deletes the room's database; an awake room is told to destroy() itself.
+  virtual Status destroy(const std::string& roomId) = 0;
+  // Tells every awake room to shut down (close 1012) and waits until each has.
+  virtual void shutdownAll() = 0;
+  virtual size_t awake() const = 0;
+};
+
+struct DirectoryOptions {
+  std::filesystem::path roomsDir;
+  store::RoomStoreOptions storeOptions;
+  int idleSeconds = 30;
+  RoomHooks hooks;
+};
+
+class LocalRoomDirectory : public RoomDirectory {
+ public:
+  LocalRoomDirectory(boost::asio::io_context& ioc, DirectoryOptions options);
+  ~LocalRoomDirectory() override;
+
+  // Starts the periodic idle sweep.
+  void start();
+  void stop();
+
+  Result<std::shared_ptr<Room>> create(const model::Room& info) override;
+  Result<std::shared_ptr<Room>> acquire(const model::Room& info) override;
+  std::shared_ptr<Room> ifAwake(const std::string& roomId) override;
+  Status destroy(const std::string& roomId) override;
+  void shutdownAll() override;
+  size_t awake() const override;
+
+  std::filesystem::path fileOf(const std::string& roomId) const;
+
+ private:
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
+  };
+  Shard& shardOf(const std::string& roomId);
+  Result<std::shared_ptr<Room>> open(Shard& shard, const model::Room& info, bool create);
+  void scheduleSweep();
+  void sweep();
+
+  boost::asio::io_context& ioc_;
+  DirectoryOptions options_;
+  std::array<Shard, 16> shards_;
+  boost::asio::steady_timer sweepTimer_;
+};
+
+}  // namespace roomchat::room

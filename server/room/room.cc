@@ -1,0 +1,368 @@
+#include "room/room.h"
+
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/ids.h"
+#include "base/metrics.h"
+#include "proto/server_frames.h"
+
+namespace roomchat::room {
+
+namespace asio = boost::asio;
+using model::Message;
+
+namespace {
+
+constexpr size_t kSnippetChars = 100;
+
+std::shared_ptr<const std::string> shared(std::string frame) {
+  return std::make_shared<const std::string>(std::move(frame));
+}
+
+std::string snippetOf(const Message& m) {
+  if (m.kind == model::MessageKind::kImage && (!m.text || m.text->empty())) {
+    return m.images.size() > 1 ? "[image] x" + std::to_string(m.images.size()) : "[image]";
+  }
+  return proto::utf8Prefix(m.text.value_or(""), kSnippetChars);
+}
+
+}  // namespace
+
+Room::Room(std::string id, asio::any_io_executor executor, std::unique_ptr<store::RoomStore> store,
+           model::Room info, RoomHooks hooks, RoomLimits limits)
+    : id_(std::move(id)),
+      strand_(asio::make_strand(executor)),
+      store_(std::move(store)),
+      info_(std::move(info)),
+      hooks_(std::move(hooks)),
+      limits_(limits) {
+  metrics().roomsAwake.add(1);
+  metrics().roomFilesOpen.add(1);
+  touch();
+}
+
+Room::~Room() {
+  metrics().roomsAwake.add(-1);
+  if (store_) metrics().roomFilesOpen.add(-1);
+}
+
+void Room::touch() { lastUsed_.store(nowMs(), std::memory_order_relaxed); }
+
+void Room::attach(std::shared_ptr<Connection> conn, const std::string& connId, Member member) {
+  touch();
+  if (deleted_) {
+    conn->send(shared(proto::roomDeletedFrame()));
+    conn->close(kCloseRoomDeleted, "room deleted");
+    return;
+  }
+  conns_.emplace(connId, Conn{std::move(conn), std::move(member)});
+  live_.store(static_cast<int>(conns_.size()), std::memory_order_relaxed);
+}
+
+void Room::detach(const std::string& connId) {
+  touch();
+  auto it = conns_.find(connId);
+  if (it == conns_.end()) return;
+  Member member = std::move(it->second.member);
+  bool greeted = it->second.greeted;
+  conns_.erase(it);
+  live_.store(static_cast<int>(conns_.size()), std::memory_order_relaxed);
+  if (greeted) leavePresence(member);
+}
+
+void Room::leavePresence(const Member& m) {
+  const bool wasTyping = presence_.typing(m.user.id);
+  if (presence_.disconnect(m.user.id) && wasTyping)
+    broadcast(shared(proto::typingFrame(m.user.id, false)));
+  broadcastPresence();
+}
+
+void Room::handle(const std::string& connId, proto::ClientFrame&& frame) {
+  touch();
+  auto it = conns_.find(connId);
+  if (it == conns_.end() || deleted_) return;
+  Conn& c = it->second;
+  if (!c.greeted && !std::holds_alternative<proto::Hello>(frame)) {
+    auto* send = std::get_if<proto::Send>(&frame);
+    return sendError(c, "hello_required", "the first frame must be hello",
+                     send ? std::optional(send->clientId) : std::nullopt);
+  }
+  std::visit(
+      [&](auto& f) {
+        using T = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<T, proto::Hello>) onHello(c, connId, f);
+        else if constexpr (std::is_same_v<T, proto::Send>) onSend(c, connId, std::move(f));
+        else if constexpr (std::is_same_v<T, proto::History>) onHistory(c, f);
+        else if constexpr (std::is_same_v<T, proto::Edit>) onEdit(c, f);
+        else if constexpr (std::is_same_v<T, proto::Delete>) onDelete(c, f);
+        else if constexpr (std::is_same_v<T, proto::Status>) onStatus(c, f);
+        else if constexpr (std::is_same_v<T, proto::Typing>) onTyping(c, connId, f);
+        else if constexpr (std::is_same_v<T, proto::Ping>) sendTo(c, proto::pongFrame());
+        else sendError(c, "unavailable", "voice calls are not enabled on this server yet");
+      },
+      frame);
+}
+
+void Room::onHello(Conn& c, const std::string& connId, const proto::Hello& f) {
+  proto::Welcome w;
+  const int64_t last = store_->lastSeq();
+  if (f.lastSeq && *f.lastSeq <= last && last - *f.lastSeq <= limits_.catchUpMax) {
+    auto page = store_->after(*f.lastSeq, limits_.catchUpMax);
+    w.messages = std::move(page.messages);
+    w.hasMore = !w.messages.empty() ? w.messages.front().seq > 1 : *f.lastSeq > 0;
+  } else {
+    auto page = store_->before(0, limits_.pageSize);
+    w.messages = std::move(page.messages);
+    w.hasMore = page.hasMore;
+    w.reset = f.lastSeq.has_value();
+  }
+  if (!c.greeted) {
+    c.greeted = true;
+    presence_.connect(c.member.user.id);
+  }
+  w.connId = connId;
+  w.you = c.member.user;
+  w.room = viewFor(c.member);
+  w.presence = presence_.entries();
+  w.lastSeq = last;
+  sendTo(c, proto::welcomeFrame(w));
+  broadcastPresence();
+}
+
+bool Room::dedup(Conn& c, const std::string& connId, const std::string& clientId) {
+  const std::string& userId = c.member.user.id;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const Message& m = pending_[i].message;
+    if (m.clientId == clientId && m.authorId == userId) {
+      duplicates_.push_back({connId, i});
+      return true;
+    }
+  }
+  if (auto existing = store_->byClientId(userId, clientId)) {
+    sendTo(c, proto::ackFrame(clientId, *existing));
+    return true;
+  }
+  return false;
+}
+
+std::optional<model::ReplyRef> Room::replySnapshot(int64_t seq) {
+  auto target = store_->bySeq(seq);
+  if (!target || target->deleted) return std::nullopt;
+  return model::ReplyRef{target->seq, target->authorId, target->kind, snippetOf(*target)};
+}
+
+void Room::onSend(Conn& c, const std::string& connId, proto::Send&& f) {
+  if (dedup(c, connId, f.clientId)) return;
+  Message m;
+  if (f.replyToSeq) {
+    m.replyTo = replySnapshot(*f.replyToSeq);
+    if (!m.replyTo) return sendError(c, "not_found", "the message replied to does not exist",
+                                     f.clientId);
+  }
+  m.createdAt = nowMs();
+  m.id = uuidV7(m.createdAt);
+  m.roomId = id_;
+  m.authorKind = model::AuthorKind::kUser;
+  m.authorId = c.member.user.id;
+  m.kind = f.kind;
+  m.text = std::move(f.text);
+  m.images = std::move(f.images);
+  m.clientId = std::move(f.clientId);
+  pending_.push_back({connId, std::move(m)});
+  scheduleFlush();
+}
+
+// Everything that reaches the strand before the posted flush runs rides in
+// the same transaction.
+void Room::scheduleFlush() {
+  if (flushScheduled_) return;
+  flushScheduled_ = true;
+  asio::post(strand_, [self = shared_from_this()] { self->flush(); });
+}
+
+void Room::flush() {
+  flushScheduled_ = false;
+  if (pending_.empty()) return;
+  std::vector<PendingSend> sends = std::move(pending_);
+  std::vector<DuplicateSend> duplicates = std::move(duplicates_);
+  pending_.clear();
+  duplicates_.clear();
+  metrics().roomQueueDepth.observe(static_cast<double>(sends.size() + duplicates.size()));
+
+  std::vector<Message> batch;
+  batch.reserve(sends.size());
+  for (auto& s : sends) batch.push_back(std::move(s.message));
+  const auto started = std::chrono::steady_clock::now();
+  Status status = store_ ? store_->append(batch) : Status(makeError("not_found", "room deleted"));
+  metrics().commitSeconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!status.ok()) {
+    for (size_t i = 0; i < sends.size(); ++i) sends[i].message = std::move(batch[i]);
+    return failPending(status.error(), sends, duplicates);
+  }
+  metrics().batchSize.observe(static_cast<double>(batch.size()));
+  metrics().messagesPersisted.inc(batch.size());
+  broadcastCommitted(sends, batch, duplicates);
+  if (hooks_.activity) hooks_.activity(id_, batch.back().createdAt);
+}
+
+void Room::failPending(const Error& error, std::vector<PendingSend>& sends,
+                       std::vector<DuplicateSend>& duplicates) {
+  metrics().storageErrors.inc();
+  spdlog::error("room {}: commit of {} messages failed: {} ({})", id_, sends.size(), error.code,
+                error.message);
+  auto fail = [&](const std::string& connId, const std::optional<std::string>& clientId) {
+    auto it = conns_.find(connId);
+    if (it != conns_.end())
+      sendError(it->second, "storage_unavailable", "the message could not be stored", clientId);
+  };
+  for (const auto& s : sends) fail(s.connId, s.message.clientId);
+  for (const auto& d : duplicates) fail(d.connId, sends[d.pendingIndex].message.clientId);
+}
+
+void Room::broadcastCommitted(const std::vector<PendingSend>& sends,
+                              const std::vector<Message>& batch,
+                              const std::vector<DuplicateSend>& duplicates) {
+  std::vector<std::shared_ptr<const std::string>> acks(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    acks[i] = shared(proto::ackFrame(*batch[i].clientId, batch[i]));
+    auto it = conns_.find(sends[i].connId);
+    if (it != conns_.end()) it->second.conn->send(acks[i]);
+    broadcast(shared(proto::messageFrame(batch[i])), &sends[i].connId);
+  }
+  for (const auto& d : duplicates) {
+    auto it = conns_.find(d.connId);
+    if (it != conns_.end()) it->second.conn->send(acks[d.pendingIndex]);
+  }
+}
+
+void Room::onHistory(Conn& c, const proto::History& f) {
+  auto page = store_->before(f.beforeSeq, f.limit);
+  sendTo(c, proto::historyFrame(page.messages, page.hasMore));
+}
+
+void Room::onEdit(Conn& c, const proto::Edit& f) {
+  auto m = store_->bySeq(f.seq);
+  if (!m || m->deleted) return sendError(c, "not_found", "no such message");
+  if (m->authorId != c.member.user.id)
+    return sendError(c, "forbidden", "only the author can edit a message");
+  if (m->kind != model::MessageKind::kText)
+    return sendError(c, "invalid_field", "only text messages can be edited");
+  m->text = f.text;
+  m->editedAt = nowMs();
+  if (Status s = store_->update(*m); !s.ok())
+    return sendError(c, "storage_unavailable", "the edit could not be stored");
+  broadcast(shared(proto::messageUpdatedFrame(*m)));
+}
+
+void Room::onDelete(Conn& c, const proto::Delete& f) {
+  auto m = store_->bySeq(f.seq);
+  if (!m || m->deleted) return sendError(c, "not_found", "no such message");
+  const bool owner = c.member.role == model::Role::kOwner;
+  if (m->authorId != c.member.user.id && !owner)
+    return sendError(c, "forbidden", "only the author or the room owner can delete a message");
+  m->deleted = true;
+  m->text.reset();
+  m->images.clear();
+  m->editedAt = nowMs();
+  if (Status s = store_->update(*m); !s.ok())
+    return sendError(c, "storage_unavailable", "the deletion could not be stored");
+  broadcast(shared(proto::messageUpdatedFrame(*m)));
+}
+
+void Room::onStatus(Conn& c, const proto::Status& f) {
+  if (presence_.setStatus(c.member.user.id, f.user, f.screen)) broadcastPresence();
+}
+
+void Room::onTyping(Conn& c, const std::string& connId, const proto::Typing& f) {
+  const std::string& userId = c.member.user.id;
+  if (!presence_.setTyping(userId, f.active)) return;
+  auto frame = shared(proto::typingFrame(userId, f.active));
+  for (auto& [id, other] : conns_)
+    if (other.greeted && other.member.user.id != userId) other.conn->send(frame);
+}
+
+void Room::removeUser(const std::string& userId, uint16_t code, const std::string& reason) {
+  std::vector<Member> gone;
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    if (it->second.member.user.id != userId) {
+      ++it;
+      continue;
+    }
+    it->second.conn->close(code, reason);
+    if (it->second.greeted) gone.push_back(it->second.member);
+    it = conns_.erase(it);
+  }
+  live_.store(static_cast<int>(conns_.size()), std::memory_order_relaxed);
+  for (const auto& m : gone) leavePresence(m);
+}
+
+void Room::updateInfo(const model::Room& info) {
+  info_ = info;
+  for (auto& [id, c] : conns_)
+    if (c.greeted) sendTo(c, proto::roomUpdatedFrame(viewFor(c.member)));
+}
+
+void Room::destroy() {
+  deleted_ = true;
+  auto frame = shared(proto::roomDeletedFrame());
+  for (auto& [id, c] : conns_) {
+    c.conn->send(frame);
+    c.conn->close(kCloseRoomDeleted, "room deleted");
+  }
+  conns_.clear();
+  live_.store(0, std::memory_order_relaxed);
+  if (store_) {
+    store_.reset();
+    metrics().roomFilesOpen.add(-1);
+  }
+}
+
+void Room::shutdown() {
+  if (!pending_.empty()) flush();
+  for (auto& [id, c] : conns_) c.conn->close(kCloseRestarting, "server restarting");
+}
+
+store::MessagePage Room::history(int64_t beforeSeq, int limit) {
+  touch();
+  if (!store_) return {};
+  return store_->before(beforeSeq, limit);
+}
+
+store::MessagePage Room::search(const std::string& query, int64_t beforeSeq, int limit) {
+  touch();
+  if (!store_) return {};
+  return store_->search(query, beforeSeq, limit);
+}
+
+model::RoomView Room::viewFor(const Member& m) const {
+  return model::RoomView{info_, m.isFavorite, m.role, std::nullopt};
+}
+
+void Room::sendTo(Conn& c, std::string frame) { c.conn->send(shared(std::move(frame))); }
+
+void Room::sendError(Conn& c, const std::string& code, const std::string& message,
+                     const std::optional<std::string>& clientId) {
+  metrics().framesRejected.inc();
+  sendTo(c, proto::errorFrame(code, message, clientId));
+}
+
+void Room::broadcast(std::shared_ptr<const std::string> frame, const std::string* except) {
+  uint64_t n = 0;
+  for (auto& [id, c] : conns_) {
+    if (!c.greeted || (except && id == *except)) continue;
+    c.conn->send(frame);
+    ++n;
+  }
+  metrics().fanoutDeliveries.inc(n);
+}
+
+void Room::broadcastPresence() {
+  online_.store(presence_.users(), std::memory_order_relaxed);
+  broadcast(shared(proto::presenceFrame(presence_.entries())));
+}
+
+}  // namespace roomchat::room

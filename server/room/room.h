@@ -1,0 +1,136 @@
+// Room is the actor that owns one chat room while it is awake: its
+// connections, presence and typing, and its RoomStore. Every method runs on
+// strand(); callers post to it. A Room takes no locks and shares no state
+// with other rooms (Dragonfly's shared-nothing shards).
+//
+// A message is validated (by proto, before it gets here), committed to the
+// room's database together with every other frame that reached the room in the
+// same strand turn (group commit), acknowledged to its sender and broadcast
+// by one serialization and a loop over the connections.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "model/types.h"
+#include "proto/client_frames.h"
+#include "room/connection.h"
+#include "room/presence.h"
+#include "store/room_store.h"
+
+namespace roomchat::room {
+
+struct RoomHooks {
+  // A user message was committed at `at` (ms). Called on the strand; must not block.
+  std::function<void(const std::string& roomId, int64_t at)> activity;
+};
+
+struct RoomLimits {
+  int catchUpMax = 1000;   // hello{lastSeq}: beyond this many missed, reset
+  int pageSize = 25;
+};
+
+class Room : public std::enable_shared_from_this<Room> {
+ public:
+  using Strand = boost::asio::strand<boost::asio::any_io_executor>;
+
+  Room(std::string id, boost::asio::any_io_executor executor,
+       std::unique_ptr<store::RoomStore> store, model::Room info, RoomHooks hooks,
+       RoomLimits limits = {});
+  ~Room();
+
+  const std::string& id() const { return id_; }
+  Strand& strand() { return strand_; }
+
+  // Read from any thread (the directory's idle sweep).
+  int liveConnections() const { return live_.load(std::memory_order_relaxed); }
+  int64_t lastUsedMs() const { return lastUsed_.load(std::memory_order_relaxed); }
+
+  // Everything below: REQUIRES running on strand().
+  void attach(std::shared_ptr<Connection> conn, const std::string& connId, Member member);
+  void detach(const std::string& connId);
+  void handle(const std::string& connId, proto::ClientFrame&& frame);
+
+  // Closes every connection of `userId` with `code` (removed member: 4403).
+  void removeUser(const std::string& userId, uint16_t code, const std::string& reason);
+  // The room's name or visibility changed: roomUpdated to every connection.
+  void updateInfo(const model::Room& info);
+  // The room was deleted: roomDeleted, close 4404, close the database.
+  void destroy();
+  // The server is stopping: close every connection with 1012.
+  void shutdown();
+
+  store::MessagePage history(int64_t beforeSeq, int limit);
+  store::MessagePage search(const std::string& query, int64_t beforeSeq, int limit);
+  // Users present, readable from any thread (public discovery shows it).
+  int online() const { return online_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Conn {
+    std::shared_ptr<Connection> conn;
+    Member member;
+    bool greeted = false;  // sent hello
+  };
+  struct PendingSend {
+    std::string connId;
+    model::Message message;
+  };
+  struct DuplicateSend {  // same clientId as a pending send: acked with it
+    std::string connId;
+    size_t pendingIndex;
+  };
+
+  void onHello(Conn& c, const std::string& connId, const proto::Hello& f);
+  void onSend(Conn& c, const std::string& connId, proto::Send&& f);
+  void onHistory(Conn& c, const proto::History& f);
+  void onEdit(Conn& c, const proto::Edit& f);
+  void onDelete(Conn& c, const proto::Delete& f);
+  void onStatus(Conn& c, const proto::Status& f);
+  void onTyping(Conn& c, const std::string& connId, const proto::Typing& f);
+
+  bool dedup(Conn& c, const std::string& connId, const std::string& clientId);
+  std::optional<model::ReplyRef> replySnapshot(int64_t seq);
+  void scheduleFlush();
+  void flush();
+  void failPending(const Error& error, std::vector<PendingSend>& sends,
+                   std::vector<DuplicateSend>& duplicates);
+  void broadcastCommitted(const std::vector<PendingSend>& sends,
+                          const std::vector<model::Message>& batch,
+                          const std::vector<DuplicateSend>& duplicates);
+
+  model::RoomView viewFor(const Member& m) const;
+  void sendTo(Conn& c, std::string frame);
+  void sendError(Conn& c, const std::string& code, const std::string& message,
+                 const std::optional<std::string>& clientId = std::nullopt);
+  // Greeted connections only; `except` skips one connection id.
+  void broadcast(std::shared_ptr<const std::string> frame, const std::string* except = nullptr);
+  void broadcastPresence();
+  void leavePresence(const Member& m);
+  void touch();
+
+  std::string id_;
+  Strand strand_;
+  std::unique_ptr<store::RoomStore> store_;
+  model::Room info_;
+  RoomHooks hooks_;
+  RoomLimits limits_;
+  std::unordered_map<std::string, Conn> conns_;
+  Presence presence_;
+  std::vector<PendingSend> pending_;
+  std::vector<DuplicateSend> duplicates_;
+  bool flushScheduled_ = false;
+  bool deleted_ = false;
+  std::atomic<int> live_{0};
+  std::atomic<int> online_{0};
+  std::atomic<int64_t> lastUsed_{0};
+};
+
+}  // namespace roomchat::room

@@ -1,0 +1,320 @@
+#include "store/room_store.h"
+
+#include <algorithm>
+#include <climits>
+#include <system_error>
+
+#include "store/fts_query.h"
+#include "store/sqlite.h"
+
+namespace roomchat::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Schema steps; step i moves PRAGMA user_version from i to i+1. Never edit a
+// shipped step: append a new one.
+//
+// The FTS table is an external-content index over messages.text kept in step
+// by triggers, so every write path (append, edit, delete) maintains it inside
+// the same transaction. Only live (not deleted) messages with text are
+// indexed; an external-content 'delete' must repeat exactly what was indexed,
+// hence the matching conditions in the update trigger. Deletes and inserts
+// run in one trigger because SQLite does not promise an order between
+// triggers, and the old tokens must leave before the new ones arrive.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE messages (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  author_kind TEXT NOT NULL,
+  author_id TEXT,
+  kind TEXT NOT NULL,
+  text TEXT,
+  images TEXT,              -- blob keys (64 hex) joined by ' ', NULL for none
+  reply_seq INTEGER,        -- NULL when not a reply
+  reply_author_id TEXT,
+  reply_kind TEXT,
+  reply_snippet TEXT,
+  created_at INTEGER NOT NULL,
+  edited_at INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  client_id TEXT
+);
+CREATE UNIQUE INDEX messages_client ON messages(author_id, client_id)
+  WHERE client_id IS NOT NULL;
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+  text, content='messages', content_rowid='seq',
+  tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+WHEN new.deleted = 0 AND new.text IS NOT NULL BEGIN
+  INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.deleted = 0 AND old.text IS NOT NULL BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, deleted ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text)
+    SELECT 'delete', old.seq, old.text WHERE old.deleted = 0 AND old.text IS NOT NULL;
+  INSERT INTO messages_fts(rowid, text)
+    SELECT new.seq, new.text WHERE new.deleted = 0 AND new.text IS NOT NULL;
+END;
+)sql",
+};
+
+// A server holds thousands of rooms open, one connection each; SQLite's
+// default page cache (2 MB) per connection would add up. Recent history is a
+// few pages, so a small cache costs little.
+constexpr const char* kCacheSize = "PRAGMA cache_size=-512";  // KiB
+
+// Column order read by readMessage().
+#define RC_MESSAGE_COLUMNS                                                        \
+  "seq, id, author_kind, author_id, kind, text, images, reply_seq, "             \
+  "reply_author_id, reply_kind, reply_snippet, created_at, edited_at, deleted, " \
+  "client_id"
+
+constexpr const char* kInsert =
+    "INSERT INTO messages (" RC_MESSAGE_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+constexpr const char* kLastSeq = "SELECT max(seq) FROM messages";
+constexpr const char* kBySeq = "SELECT " RC_MESSAGE_COLUMNS " FROM messages WHERE seq = ?1";
+constexpr const char* kByClientId = "SELECT " RC_MESSAGE_COLUMNS
+                                    " FROM messages WHERE author_id = ?1 AND client_id = ?2";
+constexpr const char* kBefore = "SELECT " RC_MESSAGE_COLUMNS
+                                " FROM messages WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2";
+constexpr const char* kAfter = "SELECT " RC_MESSAGE_COLUMNS
+                               " FROM messages WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+// A deleted message is final: editing or deleting it again is not_found.
+constexpr const char* kUpdate =
+    "UPDATE messages SET text = ?2, images = ?3, edited_at = ?4, deleted = ?5 "
+    "WHERE seq = ?1 AND deleted = 0";
+// The inner query walks the FTS index newest first and stops at the limit;
+// the outer one fetches the rows.
+constexpr const char* kSearch =
+    "SELECT " RC_MESSAGE_COLUMNS
+    " FROM messages WHERE seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1"
+    " AND rowid < ?2 ORDER BY rowid DESC LIMIT ?3) AND deleted = 0 ORDER BY seq DESC";
+
+#undef RC_MESSAGE_COLUMNS
+
+std::optional<std::string> joinImages(const std::vector<std::string>& images) {
+  if (images.empty()) return std::nullopt;
+  std::string out;
+  for (const auto& key : images) {
+    if (!out.empty()) out += ' ';
+    out += key;
+  }
+  return out;
+}
+
+std::vector<std::string> splitImages(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t end = std::min(joined.find(' ', start), joined.size());
+    if (end > start) out.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::optional<model::ReplyRef> readReply(const sql::Query& q) {
+  if (q.isNull(7)) return std::nullopt;
+  model::ReplyRef r;
+  r.seq = q.int64(7);
+  r.authorId = q.optText(8);
+  r.kind = model::parseMessageKind(q.text(9)).value_or(model::MessageKind::kText);
+  r.snippet = q.text(10);
+  return r;
+}
+
+model::Message readMessage(const sql::Query& q, const std::string& roomId) {
+  model::Message m;
+  m.seq = q.int64(0);
+  m.id = q.text(1);
+  m.roomId = roomId;
+  m.authorKind = model::parseAuthorKind(q.text(2)).value_or(model::AuthorKind::kUser);
+  m.authorId = q.optText(3);
+  m.kind = model::parseMessageKind(q.text(4)).value_or(model::MessageKind::kText);
+  m.text = q.optText(5);
+  m.images = splitImages(q.text(6));
+  m.replyTo = readReply(q);
+  m.createdAt = q.int64(11);
+  m.editedAt = q.optInt64(12);
+  m.deleted = q.int64(13) != 0;
+  m.clientId = q.optText(14);
+  return m;
+}
+
+void bindMessage(sql::Query& q, const model::Message& m) {
+  q.bind(1, m.seq).bind(2, m.id).bind(3, model::toString(m.authorKind));
+  q.bind(4, m.authorId).bind(5, model::toString(m.kind)).bind(6, m.text);
+  q.bind(7, joinImages(m.images));
+  if (m.replyTo) {
+    q.bind(8, m.replyTo->seq).bind(9, m.replyTo->authorId);
+    q.bind(10, model::toString(m.replyTo->kind)).bind(11, m.replyTo->snippet);
+  }  // else 8..11 stay NULL (bindings are cleared after every use)
+  q.bind(12, m.createdAt).bind(13, m.editedAt).bind(14, int64_t{m.deleted ? 1 : 0});
+  q.bind(15, m.clientId);
+}
+
+}  // namespace
+
+struct RoomStore::Impl {
+  std::unique_ptr<sql::Connection> db;
+  std::string roomId;
+  int64_t lastSeq = 0;
+
+  Result<int64_t> readLastSeq() {
+    auto q = db->query(kLastSeq);
+    if (!q) return q.error();
+    return q->scalar();
+  }
+
+  Status insertAll(std::vector<model::Message>& batch) {
+    sql::Transaction txn(*db);
+    if (Status s = txn.beginImmediate(); !s) return s;
+    int64_t seq = lastSeq;
+    for (auto& m : batch) {
+      m.seq = ++seq;
+      auto q = db->query(kInsert);
+      if (!q) return q.error();
+      bindMessage(*q, m);
+      if (Status s = q->run(); !s) return s;
+    }
+    return txn.commit();
+  }
+
+  std::optional<model::Message> one(sql::Query& q) {
+    if (q.step() != SQLITE_ROW) return std::nullopt;
+    return readMessage(q, roomId);
+  }
+
+  // Reads up to limit+1 rows; the extra row only proves there are more.
+  MessagePage page(sql::Query& q, int limit) {
+    MessagePage page;
+    while (q.step() == SQLITE_ROW) page.messages.push_back(readMessage(q, roomId));
+    if (static_cast<int>(page.messages.size()) > limit) {
+      page.hasMore = true;
+      page.messages.resize(limit);
+    }
+    return page;
+  }
+};
+
+RoomStore::RoomStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RoomStore::~RoomStore() = default;
+
+Result<std::unique_ptr<RoomStore>> RoomStore::open(const fs::path& file, const std::string& roomId,
+                                                   bool create, RoomStoreOptions options) {
+  std::error_code ec;
+  if (!create && !fs::exists(file, ec)) {
+    if (ec) return makeError("storage_unavailable", file.string() + ": " + ec.message());
+    return makeError("not_found", "no database for room " + roomId);
+  }
+  if (create && file.has_parent_path()) {
+    fs::create_directories(file.parent_path(), ec);
+    if (ec) return makeError("storage_unavailable", file.string() + ": " + ec.message());
+  }
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  auto db = sql::Connection::open(file, flags);
+  if (!db) return db.error();
+
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(*db);
+  impl->roomId = roomId;
+  if (Status s = sql::configure(*impl->db, options.synchronousFull); !s) return s.error();
+  if (Status s = impl->db->exec(kCacheSize); !s) return s.error();
+  if (Status s = sql::migrate(*impl->db, kMigrations); !s) return s.error();
+  auto last = impl->readLastSeq();
+  if (!last) return last.error();
+  impl->lastSeq = *last;
+  return std::unique_ptr<RoomStore>(new RoomStore(std::move(impl)));
+}
+
+int64_t RoomStore::lastSeq() const { return impl_->lastSeq; }
+
+Status RoomStore::append(std::vector<model::Message>& batch) {
+  if (batch.empty()) return Ok{};
+  Status s = impl_->insertAll(batch);
+  if (s) {
+    impl_->lastSeq += static_cast<int64_t>(batch.size());
+    return s;
+  }
+  for (auto& m : batch) m.seq = 0;
+  // The rollback left the file at lastSeq. Re-reading guards against the one
+  // case it cannot: a COMMIT that reported an I/O error yet reached the disk.
+  if (auto last = impl_->readLastSeq()) impl_->lastSeq = *last;
+  return s;
+}
+
+std::optional<model::Message> RoomStore::bySeq(int64_t seq) const {
+  auto q = impl_->db->query(kBySeq);
+  if (!q) return std::nullopt;
+  q->bind(1, seq);
+  return impl_->one(*q);
+}
+
+std::optional<model::Message> RoomStore::byClientId(const std::string& authorId,
+                                                    const std::string& clientId) const {
+  auto q = impl_->db->query(kByClientId);
+  if (!q) return std::nullopt;
+  q->bind(1, authorId).bind(2, clientId);
+  return impl_->one(*q);
+}
+
+MessagePage RoomStore::before(int64_t beforeSeq, int limit) const {
+  limit = std::max(limit, 0);
+  auto q = impl_->db->query(kBefore);
+  if (!q) return {};
+  q->bind(1, beforeSeq > 0 ? beforeSeq : INT64_MAX).bind(2, int64_t{limit} + 1);
+  MessagePage page = impl_->page(*q, limit);
+  std::reverse(page.messages.begin(), page.messages.end());
+  return page;
+}
+
+MessagePage RoomStore::after(int64_t afterSeq, int limit) const {
+  limit = std::max(limit, 0);
+  auto q = impl_->db->query(kAfter);
+  if (!q) return {};
+  q->bind(1, afterSeq).bind(2, int64_t{limit} + 1);
+  return impl_->page(*q, limit);
+}
+
+Status RoomStore::update(const model::Message& message) {
+  auto q = impl_->db->query(kUpdate);
+  if (!q) return q.error();
+  q->bind(1, message.seq).bind(4, message.editedAt).bind(5, int64_t{message.deleted ? 1 : 0});
+  if (!message.deleted) q->bind(2, message.text).bind(3, joinImages(message.images));
+  if (Status s = q->run(); !s) return s;
+  if (impl_->db->changes() == 0) {
+    return makeError("not_found", "no live message with seq " + std::to_string(message.seq));
+  }
+  return Ok{};
+}
+
+MessagePage RoomStore::search(const std::string& query, int64_t beforeSeq, int limit) const {
+  limit = std::max(limit, 0);
+  std::string match = ftsQuery(query);
+  if (match.empty()) return {};
+  auto q = impl_->db->query(kSearch);
+  if (!q) return {};
+  q->bind(1, match).bind(2, beforeSeq > 0 ? beforeSeq : INT64_MAX);
+  q->bind(3, int64_t{limit} + 1);
+  return impl_->page(*q, limit);
+}
+
+Status RoomStore::destroy(const fs::path& file) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    fs::path path = file;
+    path += suffix;
+    std::error_code ec;
+    fs::remove(path, ec);
+    if (ec) return makeError("storage_unavailable", path.string() + ": " + ec.message());
+  }
+  return Ok{};
+}
+
+}  // namespace roomchat::store

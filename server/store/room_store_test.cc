@@ -1,0 +1,584 @@
+#include "store/room_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "store/test_support.h"
+
+namespace roomchat::store {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using testutil::FaultVfs;
+using testutil::TempDir;
+
+model::Message textMessage(const std::string& text, const std::string& author = "alice",
+                           std::optional<std::string> clientId = std::nullopt) {
+  model::Message m;
+  m.id = "id-" + text;
+  m.authorKind = model::AuthorKind::kUser;
+  m.authorId = author;
+  m.kind = model::MessageKind::kText;
+  m.text = text;
+  m.createdAt = 1000;
+  m.clientId = std::move(clientId);
+  return m;
+}
+
+std::vector<int64_t> seqsOf(const MessagePage& page) {
+  std::vector<int64_t> seqs;
+  for (const auto& m : page.messages) seqs.push_back(m.seq);
+  return seqs;
+}
+
+class RoomStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<RoomStore> openRoom(bool create = true) {
+    auto store = RoomStore::open(file_, "room1", create);
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Appends n messages "m<seq>" one batch at a time.
+  void appendTexts(RoomStore& store, int n) {
+    for (int i = 0; i < n; ++i) {
+      std::vector<model::Message> batch{textMessage("m" + std::to_string(store.lastSeq() + 1))};
+      ASSERT_TRUE(store.append(batch).ok());
+    }
+  }
+
+  TempDir dir_;
+  fs::path file_ = dir_ / "rooms/room1.db";
+};
+
+TEST_F(RoomStoreTest, AppendAssignsGapFreeSeqsThatSurviveReopen) {
+  auto store = openRoom();
+  EXPECT_EQ(store->lastSeq(), 0);
+  std::vector<model::Message> batch{textMessage("a"), textMessage("b"), textMessage("c")};
+  ASSERT_TRUE(store->append(batch).ok());
+  EXPECT_EQ(batch[0].seq, 1);
+  EXPECT_EQ(batch[2].seq, 3);
+  store.reset();
+
+  store = openRoom(/*create=*/false);
+  EXPECT_EQ(store->lastSeq(), 3);
+  std::vector<model::Message> more{textMessage("d")};
+  ASSERT_TRUE(store->append(more).ok());
+  EXPECT_EQ(more[0].seq, 4);
+  EXPECT_THAT(seqsOf(store->after(0, 10)), ElementsAre(1, 2, 3, 4));
+}
+
+TEST_F(RoomStoreTest, EmptyBatchIsANoOp) {
+  auto store = openRoom();
+  std::vector<model::Message> batch;
+  EXPECT_TRUE(store->append(batch).ok());
+  EXPECT_EQ(store->lastSeq(), 0);
+}
+
+TEST_F(RoomStoreTest, EveryFieldRoundTrips) {
+  auto store = openRoom();
+  model::Message m = textMessage("hello", "bob", "c-1");
+  m.kind = model::MessageKind::kImage;
+  m.images = {std::string(64, 'a'), std::string(64, 'b')};
+  m.replyTo = model::ReplyRef{7, "carol", model::MessageKind::kImage, "snip"};
+  m.editedAt = 2000;
+  model::Message system;
+  system.id = "sys";
+  system.authorKind = model::AuthorKind::kSystem;
+  system.text = "room created";
+  system.createdAt = 900;
+  std::vector<model::Message> batch{m, system};
+  ASSERT_TRUE(store->append(batch).ok());
+
+  auto got = store->bySeq(1);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->id, "id-hello");
+  EXPECT_EQ(got->roomId, "room1");
+  EXPECT_EQ(got->authorKind, model::AuthorKind::kUser);
+  EXPECT_EQ(got->authorId, "bob");
+  EXPECT_EQ(got->kind, model::MessageKind::kImage);
+  EXPECT_EQ(got->text, "hello");
+  EXPECT_EQ(got->images, m.images);
+  ASSERT_TRUE(got->replyTo);
+  EXPECT_EQ(got->replyTo->seq, 7);
+  EXPECT_EQ(got->replyTo->authorId, "carol");
+  EXPECT_EQ(got->replyTo->kind, model::MessageKind::kImage);
+  EXPECT_EQ(got->replyTo->snippet, "snip");
+  EXPECT_EQ(got->createdAt, 1000);
+  EXPECT_EQ(got->editedAt, 2000);
+  EXPECT_FALSE(got->deleted);
+  EXPECT_EQ(got->clientId, "c-1");
+
+  auto sys = store->bySeq(2);
+  ASSERT_TRUE(sys);
+  EXPECT_EQ(sys->authorKind, model::AuthorKind::kSystem);
+  EXPECT_FALSE(sys->authorId);
+  EXPECT_TRUE(sys->images.empty());
+  EXPECT_FALSE(sys->replyTo);
+  EXPECT_FALSE(sys->editedAt);
+  EXPECT_FALSE(sys->clientId);
+  EXPECT_FALSE(store->bySeq(3));
+}
+
+TEST_F(RoomStoreTest, FailingBatchLeavesNothingBehind) {
+  auto store = openRoom();
+  std::vector<model::Message> first{textMessage("kept", "alice", "c0")};
+  ASSERT_TRUE(store->append(first).ok());
+
+  std::vector<model::Message> bad{textMessage("x", "alice", "c1"), textMessage("y"),
+                                  textMessage("z", "alice", "c1")};
+  Status s = store->append(bad);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "conflict");
+  EXPECT_EQ(store->lastSeq(), 1);
+  for (const auto& m : bad) EXPECT_EQ(m.seq, 0);
+  EXPECT_THAT(seqsOf(store->after(0, 10)), ElementsAre(1));
+  EXPECT_FALSE(store->byClientId("alice", "c1"));
+  EXPECT_TRUE(store->search("x", 0, 10).messages.empty());
+
+  std::vector<model::Message> next{textMessage("next")};
+  ASSERT_TRUE(store->append(next).ok());
+  EXPECT_EQ(next[0].seq, 2);
+}
+
+TEST_F(RoomStoreTest, DuplicateClientIdAcrossBatchesIsRefused) {
+  auto store = openRoom();
+  std::vector<model::Message> a{textMessage("a", "alice", "same")};
+  ASSERT_TRUE(store->append(a).ok());
+  std::vector<model::Message> b{textMessage("b", "alice", "same")};
+  EXPECT_FALSE(store->append(b).ok());
+  std::vector<model::Message> other{textMessage("c", "bob", "same")};
+  EXPECT_TRUE(store->append(other).ok()) << "clientIds are per author";
+  EXPECT_EQ(store->lastSeq(), 2);
+}
+
+TEST_F(RoomStoreTest, ByClientIdFindsTheOriginalMessage) {
+  auto store = openRoom();
+  std::vector<model::Message> batch{textMessage("first", "alice", "c1"),
+                                    textMessage("second", "bob", "c1"), textMessage("none")};
+  ASSERT_TRUE(store->append(batch).ok());
+  auto found = store->byClientId("bob", "c1");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->seq, 2);
+  EXPECT_EQ(found->text, "second");
+  EXPECT_FALSE(store->byClientId("carol", "c1"));
+  EXPECT_FALSE(store->byClientId("alice", "c2"));
+}
+
+TEST_F(RoomStoreTest, PagesOfAnEmptyRoomAreEmpty) {
+  auto store = openRoom();
+  for (const MessagePage& page : {store->before(0, 25), store->after(0, 25)}) {
+    EXPECT_TRUE(page.messages.empty());
+    EXPECT_FALSE(page.hasMore);
+  }
+}
+
+TEST_F(RoomStoreTest, BeforePagesBackwardsInAscendingOrder) {
+  auto store = openRoom();
+  appendTexts(*store, 10);
+
+  auto newest = store->before(0, 3);
+  EXPECT_THAT(seqsOf(newest), ElementsAre(8, 9, 10));
+  EXPECT_TRUE(newest.hasMore);
+  EXPECT_THAT(seqsOf(store->before(-5, 3)), ElementsAre(8, 9, 10));
+  EXPECT_THAT(seqsOf(store->before(1000, 2)), ElementsAre(9, 10));
+
+  auto middle = store->before(8, 3);
+  EXPECT_THAT(seqsOf(middle), ElementsAre(5, 6, 7));
+  EXPECT_TRUE(middle.hasMore);
+
+  auto exact = store->before(4, 3);  // exactly the last three: nothing older
+  EXPECT_THAT(seqsOf(exact), ElementsAre(1, 2, 3));
+  EXPECT_FALSE(exact.hasMore);
+
+  auto partial = store->before(3, 25);
+  EXPECT_THAT(seqsOf(partial), ElementsAre(1, 2));
+  EXPECT_FALSE(partial.hasMore);
+
+  auto none = store->before(1, 25);
+  EXPECT_TRUE(none.messages.empty());
+  EXPECT_FALSE(none.hasMore);
+
+  auto all = store->before(0, 10);
+  EXPECT_EQ(all.messages.size(), 10u);
+  EXPECT_FALSE(all.hasMore);
+}
+
+TEST_F(RoomStoreTest, AfterPagesForwards) {
+  auto store = openRoom();
+  appendTexts(*store, 10);
+
+  auto oldest = store->after(0, 4);
+  EXPECT_THAT(seqsOf(oldest), ElementsAre(1, 2, 3, 4));
+  EXPECT_TRUE(oldest.hasMore);
+
+  auto exact = store->after(6, 4);
+  EXPECT_THAT(seqsOf(exact), ElementsAre(7, 8, 9, 10));
+  EXPECT_FALSE(exact.hasMore);
+
+  auto caughtUp = store->after(10, 4);
+  EXPECT_TRUE(caughtUp.messages.empty());
+  EXPECT_FALSE(caughtUp.hasMore);
+
+  auto ahead = store->after(99, 4);
+  EXPECT_TRUE(ahead.messages.empty());
+  EXPECT_FALSE(ahead.hasMore);
+}
+
+TEST_F(RoomStoreTest, ZeroLimitAnswersOnlyHasMore) {
+  auto store = openRoom();
+  appendTexts(*store, 2);
+  auto page = store->before(0, 0);
+  EXPECT_TRUE(page.messages.empty());
+  EXPECT_TRUE(page.hasMore);
+}
+
+TEST_F(RoomStoreTest, EditMovesTheMessageToItsNewWords) {
+  auto store = openRoom();
+  std::vector<model::Message> batch{textMessage("original wording")};
+  ASSERT_TRUE(store->append(batch).ok());
+
+  model::Message edited = *store->bySeq(1);
+  edited.text = "replacement phrasing";
+  edited.editedAt = 5000;
+  ASSERT_TRUE(store->update(edited).ok());
+
+  EXPECT_TRUE(store->search("original", 0, 10).messages.empty());
+  auto found = store->search("replace", 0, 10);
+  ASSERT_EQ(found.messages.size(), 1u);
+  EXPECT_EQ(found.messages[0].text, "replacement phrasing");
+  EXPECT_EQ(found.messages[0].editedAt, 5000);
+}
+
+TEST_F(RoomStoreTest, EditKeepingSomeWordsKeepsThemSearchable) {
+  auto store = openRoom();
+  std::vector<model::Message> batch{textMessage("shared oldword")};
+  ASSERT_TRUE(store->append(batch).ok());
+  model::Message edited = batch[0];
+  edited.text = "shared newword";
+  ASSERT_TRUE(store->update(edited).ok());
+  EXPECT_EQ(store->search("shared", 0, 10).messages.size(), 1u);
+  EXPECT_EQ(store->search("newword", 0, 10).messages.size(), 1u);
+  EXPECT_TRUE(store->search("oldword", 0, 10).messages.empty());
+}
+
+TEST_F(RoomStoreTest, DeleteClearsContentAndLeavesSearch) {
+  auto store = openRoom();
+  model::Message withImages = textMessage("secret plans");
+  withImages.images = {std::string(64, 'c')};
+  std::vector<model::Message> batch{withImages, textMessage("secret recipe")};
+  ASSERT_TRUE(store->append(batch).ok());
+
+  model::Message gone = batch[0];
+  gone.deleted = true;
+  ASSERT_TRUE(store->update(gone).ok());
+
+  auto stored = store->bySeq(1);
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->deleted);
+  EXPECT_FALSE(stored->text);
+  EXPECT_TRUE(stored->images.empty());
+  EXPECT_THAT(seqsOf(store->search("secret", 0, 10)), ElementsAre(2));
+  EXPECT_TRUE(store->search("plans", 0, 10).messages.empty());
+  EXPECT_THAT(seqsOf(store->before(0, 10)), ElementsAre(1, 2)) << "history keeps the tombstone";
+}
+
+TEST_F(RoomStoreTest, DeletedOrUnknownMessagesCannotBeUpdated) {
+  auto store = openRoom();
+  std::vector<model::Message> batch{textMessage("short lived")};
+  ASSERT_TRUE(store->append(batch).ok());
+  model::Message m = batch[0];
+  m.deleted = true;
+  ASSERT_TRUE(store->update(m).ok());
+
+  m.deleted = false;
+  m.text = "resurrected";
+  Status s = store->update(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "not_found");
+  EXPECT_TRUE(store->search("resurrected", 0, 10).messages.empty());
+
+  m.seq = 42;
+  EXPECT_EQ(store->update(m).error().code, "not_found");
+}
+
+TEST_F(RoomStoreTest, SearchMatchesPrefixesNewestFirst) {
+  auto store = openRoom();
+  std::vector<model::Message> batch{textMessage("Deployment finished"),
+                                    textMessage("nothing here"),
+                                    textMessage("deploying again tomorrow"),
+                                    textMessage("café au lait")};
+  ASSERT_TRUE(store->append(batch).ok());
+
+  EXPECT_THAT(seqsOf(store->search("depl", 0, 10)), ElementsAre(3, 1));
+  EXPECT_THAT(seqsOf(store->search("DEPLOY", 0, 10)), ElementsAre(3, 1)) << "case folded";
+  EXPECT_THAT(seqsOf(store->search("deploy tom", 0, 10)), ElementsAre(3)) << "words are ANDed";
+  EXPECT_THAT(seqsOf(store->search("cafe", 0, 10)), ElementsAre(4)) << "diacritics folded";
+  EXPECT_TRUE(store->search("ployment", 0, 10).messages.empty()) << "prefixes, not infixes";
+  EXPECT_TRUE(store->search("   ", 0, 10).messages.empty());
+}
+
+TEST_F(RoomStoreTest, SearchPagesWithBeforeSeq) {
+  auto store = openRoom();
+  for (int i = 0; i < 7; ++i) {
+    std::vector<model::Message> batch{textMessage("needle " + std::to_string(i)),
+                                      textMessage("hay")};
+    ASSERT_TRUE(store->append(batch).ok());
+  }
+  auto first = store->search("needle", 0, 3);
+  EXPECT_THAT(seqsOf(first), ElementsAre(13, 11, 9));
+  EXPECT_TRUE(first.hasMore);
+  auto second = store->search("needle", first.messages.back().seq, 3);
+  EXPECT_THAT(seqsOf(second), ElementsAre(7, 5, 3));
+  EXPECT_TRUE(second.hasMore);
+  auto last = store->search("needle", second.messages.back().seq, 3);
+  EXPECT_THAT(seqsOf(last), ElementsAre(1));
+  EXPECT_FALSE(last.hasMore);
+}
+
+TEST_F(RoomStoreTest, SearchNeverInterpretsTheQueryAsFtsSyntax) {
+  auto store = openRoom();
+  std::vector<model::Message> batch{
+      textMessage("alpha AND beta"), textMessage("gamma (delta) epsilon-zeta"),
+      textMessage("say \"hi\" now"), textMessage("star * power"), textMessage("android NEAR")};
+  ASSERT_TRUE(store->append(batch).ok());
+
+  for (const char* q :
+       {"\"", "\"\"", "\"unbalanced", "*", "**", "a*b", "AND", "OR", "NOT", "alpha AND",
+        "alpha OR beta", "NOT alpha", "-", "-alpha", "(", ")", "(delta", "text:alpha",
+        "NEAR(alpha beta)", "^alpha", "{text}: alpha", "+", "\\", "'", ";", "\x01", "\xff\xfe",
+        "alpha\"beta", "zeta\" OR \"alpha"}) {
+    SCOPED_TRACE(q);
+    (void)store->search(q, 0, 10);  // must not fail or crash
+  }
+  EXPECT_THAT(seqsOf(store->search("(delta)", 0, 10)), ElementsAre(2));
+  EXPECT_THAT(seqsOf(store->search("epsilon-zeta", 0, 10)), ElementsAre(2));
+  EXPECT_THAT(seqsOf(store->search("\"hi\"", 0, 10)), ElementsAre(3));
+  EXPECT_THAT(seqsOf(store->search("AND", 0, 10)), ElementsAre(5, 1))
+      << "AND is a word prefix (and, android), not an operator";
+  EXPECT_TRUE(store->search("alpha OR gamma", 0, 10).messages.empty())
+      << "OR is a word too: no message has alpha, or* and gamma";
+  EXPECT_TRUE(store->search("NOT alpha", 0, 10).messages.empty());
+  EXPECT_TRUE(store->search("zeta\" OR \"alpha", 0, 10).messages.empty());
+}
+
+TEST_F(RoomStoreTest, OpeningAMissingFileCreatesNothing) {
+  auto store = RoomStore::open(file_, "room1", /*create=*/false);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, "not_found");
+  EXPECT_FALSE(fs::exists(file_));
+  EXPECT_FALSE(fs::exists(file_.parent_path()));
+  EXPECT_FALSE(fs::exists(file_.string() + "-wal"));
+}
+
+TEST_F(RoomStoreTest, CreateMakesParentDirectories) {
+  auto store = RoomStore::open(dir_ / "a/b/c/room.db", "room1", /*create=*/true);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_TRUE(fs::exists(dir_ / "a/b/c/room.db"));
+}
+
+TEST_F(RoomStoreTest, GarbageFileIsStorageUnavailable) {
+  fs::create_directories(file_.parent_path());
+  {
+    std::ofstream out(file_, std::ios::binary);
+    std::mt19937 rng(7);
+    for (int i = 0; i < 8192; ++i) out.put(static_cast<char>(rng()));
+  }
+  auto store = RoomStore::open(file_, "room1", /*create=*/false);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, "storage_unavailable");
+  EXPECT_FALSE(store.error().message.empty());
+}
+
+TEST_F(RoomStoreTest, TextFileIsStorageUnavailable) {
+  fs::create_directories(file_.parent_path());
+  std::ofstream(file_) << "this is not a database, just a file that happens to be here\n";
+  auto store = RoomStore::open(file_, "room1", /*create=*/true);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, "storage_unavailable");
+}
+
+TEST_F(RoomStoreTest, DirectoryInPlaceOfTheFileIsStorageUnavailable) {
+  fs::create_directories(file_);
+  auto store = RoomStore::open(file_, "room1", /*create=*/false);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, "storage_unavailable");
+}
+
+TEST_F(RoomStoreTest, CorruptPagesNeverCrash) {
+  {
+    auto store = openRoom();
+    for (int i = 0; i < 20; ++i) {
+      std::vector<model::Message> batch;
+      for (int j = 0; j < 50; ++j) batch.push_back(textMessage(std::string(200, 'a' + j % 26)));
+      ASSERT_TRUE(store->append(batch).ok());
+    }
+  }
+  auto size = fs::file_size(file_);
+  ASSERT_GT(size, 3 * 4096u);
+  {
+    std::fstream f(file_, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(2 * 4096);
+    for (int i = 0; i < 4096 * 2; ++i) f.put(static_cast<char>(0xA5));
+  }
+  auto store = RoomStore::open(file_, "room1", /*create=*/false);
+  if (!store.ok()) {
+    EXPECT_EQ(store.error().code, "storage_unavailable");
+    return;
+  }
+  (void)(*store)->before(0, 100);
+  (void)(*store)->after(0, 100);
+  (void)(*store)->search("aaa", 0, 10);
+  std::vector<model::Message> batch{textMessage("after corruption")};
+  Status s = (*store)->append(batch);
+  if (!s.ok()) {
+    EXPECT_EQ(s.error().code, "storage_unavailable");
+  }
+}
+
+TEST_F(RoomStoreTest, NewerSchemaIsRefused) {
+  openRoom().reset();
+  ASSERT_EQ(testutil::rawExec(file_, "PRAGMA user_version = 999"), SQLITE_OK);
+  auto store = RoomStore::open(file_, "room1", /*create=*/false);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, "storage_version");
+}
+
+TEST_F(RoomStoreTest, OpenWithSynchronousFull) {
+  auto store = RoomStore::open(file_, "room1", true, RoomStoreOptions{.synchronousFull = true});
+  ASSERT_TRUE(store.ok());
+  std::vector<model::Message> batch{textMessage("durable")};
+  EXPECT_TRUE((*store)->append(batch).ok());
+}
+
+TEST_F(RoomStoreTest, DestroyRemovesTheDatabaseAndItsCompanions) {
+  auto store = openRoom();
+  appendTexts(*store, 3);
+  // A clean close removes -wal and -shm; recreate them as a crash leaves them.
+  store.reset();
+  std::ofstream(file_.string() + "-wal") << "x";
+  std::ofstream(file_.string() + "-shm") << "x";
+
+  ASSERT_TRUE(RoomStore::destroy(file_).ok());
+  EXPECT_FALSE(fs::exists(file_));
+  EXPECT_FALSE(fs::exists(file_.string() + "-wal"));
+  EXPECT_FALSE(fs::exists(file_.string() + "-shm"));
+  EXPECT_EQ(RoomStore::open(file_, "room1", false).error().code, "not_found");
+  EXPECT_TRUE(RoomStore::destroy(file_).ok()) << "idempotent";
+}
+
+TEST_F(RoomStoreTest, FullDiskRollsBackTheWholeBatch) {
+  FaultVfs::install();
+  auto store = openRoom();
+  appendTexts(*store, 5);
+
+  std::vector<model::Message> batch;
+  for (int i = 0; i < 50; ++i) batch.push_back(textMessage("lost " + std::to_string(i)));
+  FaultVfs::failWrites = true;
+  Status s = store->append(batch);
+  FaultVfs::failWrites = false;
+
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "storage_unavailable");
+  EXPECT_EQ(store->lastSeq(), 5);
+  for (const auto& m : batch) EXPECT_EQ(m.seq, 0);
+  EXPECT_THAT(seqsOf(store->before(0, 100)), ElementsAre(1, 2, 3, 4, 5));
+  EXPECT_TRUE(store->search("lost", 0, 10).messages.empty());
+
+  std::vector<model::Message> next{textMessage("recovered")};
+  ASSERT_TRUE(store->append(next).ok());
+  EXPECT_EQ(next[0].seq, 6);
+  store.reset();
+  EXPECT_EQ(openRoom(false)->lastSeq(), 6);
+}
+
+// ---- Timing: prints, never asserts (machines differ).
+
+int64_t medianMicros(std::vector<int64_t> samples) {
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
+
+template <class F>
+int64_t timeMicros(F&& f) {
+  auto start = std::chrono::steady_clock::now();
+  f();
+  auto end = std::chrono::steady_clock::now();
+  return std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
+}
+
+// Fills the room with n chat-like messages in batches of 1000: five words
+// from a small vocabulary (each in about a third of the messages, like "the")
+// and one from a long tail of 5,000 ("w0".."w4999", each in ~20 messages).
+void fill(RoomStore& store, int n) {
+  static const char* kWords[] = {"hello", "deploy", "lunch", "meeting", "coffee", "review",
+                                 "branch", "merge", "release", "ticket", "weekend", "build"};
+  std::mt19937 rng(42);
+  while (store.lastSeq() < n) {
+    std::vector<model::Message> batch;
+    for (int i = 0; i < 1000 && store.lastSeq() + i < n; ++i) {
+      std::string text;
+      for (int w = 0; w < 5; ++w) text += std::string(kWords[rng() % 12]) + " ";
+      text += "w" + std::to_string(rng() % 5000);
+      batch.push_back(textMessage(text, "u" + std::to_string(rng() % 50),
+                                  "c" + std::to_string(store.lastSeq() + i)));
+    }
+    ASSERT_TRUE(store.append(batch).ok());
+  }
+}
+
+TEST_F(RoomStoreTest, Timing) {
+  {
+    auto store = openRoom();
+    fill(*store, 1000);
+  }
+  std::vector<int64_t> opens, firstPages;
+  for (int i = 0; i < 101; ++i) {
+    std::unique_ptr<RoomStore> store;
+    opens.push_back(timeMicros([&] { store = std::move(RoomStore::open(file_, "r", false)).value(); }));
+    firstPages.push_back(timeMicros([&] { (void)store->before(0, 25); }));
+  }
+  std::printf("[timing] cold open, 1,000 messages: median %lld us (first before(0,25) after it: %lld us)\n",
+              static_cast<long long>(medianMicros(opens)),
+              static_cast<long long>(medianMicros(firstPages)));
+
+  fs::path big = dir_ / "big.db";
+  auto store = std::move(RoomStore::open(big, "big", true)).value();
+  int64_t fillUs = timeMicros([&] { fill(*store, 100'000); });
+  std::printf("[timing] append 100,000 messages in batches of 1000: %lld ms\n",
+              static_cast<long long>(fillUs / 1000));
+
+  std::vector<int64_t> singles;
+  for (int i = 0; i < 501; ++i) {
+    std::vector<model::Message> one{textMessage("one more message about lunch", "u1")};
+    singles.push_back(timeMicros([&] { ASSERT_TRUE(store->append(one).ok()); }));
+  }
+  std::printf("[timing] append of one message (its own transaction) on 100,000: median %lld us\n",
+              static_cast<long long>(medianMicros(singles)));
+
+  std::mt19937 rng(1);
+  std::vector<int64_t> pages, newest;
+  for (int i = 0; i < 1001; ++i) {
+    int64_t at = 1 + static_cast<int64_t>(rng() % 100'000);
+    pages.push_back(timeMicros([&] { (void)store->before(at, 25); }));
+    newest.push_back(timeMicros([&] { (void)store->before(0, 25); }));
+  }
+  std::printf("[timing] before(random, 25) on 100,000 messages: median %lld us; before(0, 25): %lld us\n",
+              static_cast<long long>(medianMicros(pages)), static_cast<long long>(medianMicros(newest)));
+  for (const char* q : {"w4242", "w42", "deploy", "dep", "coffee lunch", "zzz"}) {
+    std::vector<int64_t> searches;
+    for (int i = 0; i < 21; ++i) searches.push_back(timeMicros([&] { (void)store->search(q, 0, 25); }));
+    std::printf("[timing] search(\"%s\", 25 newest) on 100,000 messages: median %lld us\n", q,
+                static_cast<long long>(medianMicros(searches)));
+  }
+}
+
+}  // namespace
+}  // namespace roomchat::store

@@ -1,0 +1,127 @@
+// Test helpers for the store tests, header-only so that the build (which
+// puts every non-test .cc of the folder into rc_store) keeps them out of the
+// server. Included only by *_test.cc.
+// - TempDir: a fresh directory under the system temp folder, removed on scope
+//   exit, so every test works on real files.
+// - FaultVfs: a pass-through SQLite VFS, installed as the default, whose
+//   writes can be made to fail with SQLITE_FULL, to show that a full disk
+//   leaves nothing half written.
+// - rawExec: runs SQL on a file through a separate connection, to tamper with
+//   a database the way another binary (older, newer, broken) would.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "base/ids.h"
+
+namespace roomchat::store::testutil {
+
+class TempDir {
+ public:
+  TempDir()
+      : path_(std::filesystem::temp_directory_path() / ("roomchat-store-" + randomId())) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline int rawExec(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc;
+}
+
+// The shim file is followed in memory by the real VFS's file.
+class FaultVfs {
+ public:
+  // While set, every write answers SQLITE_FULL.
+  static inline std::atomic<bool> failWrites{false};
+
+  // Idempotent. Every connection opened afterwards goes through the shim.
+  static void install() {
+    static const bool installed = [] {
+      real_ = sqlite3_vfs_find(nullptr);
+      vfs_ = *real_;  // the other methods ignore the vfs argument or read copied fields
+      vfs_.zName = "roomchat-fault";
+      vfs_.pNext = nullptr;
+      vfs_.szOsFile = static_cast<int>(sizeof(Shim)) + real_->szOsFile;
+      vfs_.xOpen = open;
+      return sqlite3_vfs_register(&vfs_, /*makeDflt=*/1) == SQLITE_OK;
+    }();
+    (void)installed;
+  }
+
+ private:
+  struct Shim {
+    sqlite3_file base;
+    sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
+  };
+  static Shim* shim(sqlite3_file* f) { return reinterpret_cast<Shim*>(f); }
+  static const sqlite3_io_methods* realMethods(sqlite3_file* f) {
+    return shim(f)->real()->pMethods;
+  }
+
+  static int open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags,
+                  int* outFlags) {
+    Shim* s = shim(file);
+    std::memset(s->real(), 0, real_->szOsFile);
+    int rc = real_->xOpen(real_, name, s->real(), flags, outFlags);
+    s->base.pMethods = s->real()->pMethods != nullptr ? &methods_ : nullptr;
+    return rc;
+  }
+
+  static int write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
+    if (failWrites) return SQLITE_FULL;
+    return realMethods(f)->xWrite(shim(f)->real(), data, n, offset);
+  }
+
+#define RC_FORWARD(name, sig, ...) \
+  static int name sig { return realMethods(f)->name(shim(f)->real() __VA_OPT__(, ) __VA_ARGS__); }
+  RC_FORWARD(xClose, (sqlite3_file * f))
+  RC_FORWARD(xRead, (sqlite3_file * f, void* p, int n, sqlite3_int64 o), p, n, o)
+  RC_FORWARD(xTruncate, (sqlite3_file * f, sqlite3_int64 size), size)
+  RC_FORWARD(xSync, (sqlite3_file * f, int flags), flags)
+  RC_FORWARD(xFileSize, (sqlite3_file * f, sqlite3_int64* size), size)
+  RC_FORWARD(xLock, (sqlite3_file * f, int lock), lock)
+  RC_FORWARD(xUnlock, (sqlite3_file * f, int lock), lock)
+  RC_FORWARD(xCheckReservedLock, (sqlite3_file * f, int* out), out)
+  RC_FORWARD(xFileControl, (sqlite3_file * f, int op, void* arg), op, arg)
+  RC_FORWARD(xSectorSize, (sqlite3_file * f))
+  RC_FORWARD(xDeviceCharacteristics, (sqlite3_file * f))
+  RC_FORWARD(xShmMap, (sqlite3_file * f, int pg, int sz, int extend, void volatile** p), pg, sz,
+             extend, p)
+  RC_FORWARD(xShmLock, (sqlite3_file * f, int offset, int n, int flags), offset, n, flags)
+  RC_FORWARD(xShmUnmap, (sqlite3_file * f, int deleteFlag), deleteFlag)
+  RC_FORWARD(xFetch, (sqlite3_file * f, sqlite3_int64 o, int n, void** p), o, n, p)
+  RC_FORWARD(xUnfetch, (sqlite3_file * f, sqlite3_int64 o, void* p), o, p)
+#undef RC_FORWARD
+  static void xShmBarrier(sqlite3_file* f) { realMethods(f)->xShmBarrier(shim(f)->real()); }
+
+  static inline sqlite3_vfs* real_ = nullptr;
+  static inline sqlite3_vfs vfs_{};
+  static inline const sqlite3_io_methods methods_ = {
+      3,           xClose,   xRead,         write,       xTruncate,
+      xSync,       xFileSize, xLock,        xUnlock,     xCheckReservedLock,
+      xFileControl, xSectorSize, xDeviceCharacteristics, xShmMap,
+      xShmLock,    xShmBarrier, xShmUnmap,  xFetch,      xUnfetch};
+};
+
+}  // namespace roomchat::store::testutil
