@@ -41,6 +41,7 @@ class Histogram {
 
   explicit Histogram(const std::array<double, 14>& bounds) : bounds_(bounds) {}
   void observe(double v);
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   std::string render(const std::string& name, const std::string& help) const;
 
  private:

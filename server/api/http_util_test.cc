@@ -1,0 +1,45 @@
+#include "api/http_util.h"
+
+#include <gtest/gtest.h>
+
+namespace roomchat::api {
+namespace {
+
+TEST(HttpUtil, ErrorCodesMapToTheContractsStatuses) {
+  EXPECT_EQ(statusOf("invalid_name"), net::http::status::bad_request);
+  EXPECT_EQ(statusOf("unauthenticated"), net::http::status::unauthorized);
+  EXPECT_EQ(statusOf("bad_origin"), net::http::status::forbidden);
+  EXPECT_EQ(statusOf("not_found"), net::http::status::not_found);
+  EXPECT_EQ(statusOf("username_taken"), net::http::status::conflict);
+  EXPECT_EQ(statusOf("rate_limited"), net::http::status::too_many_requests);
+  EXPECT_EQ(statusOf("anything else"), net::http::status::internal_server_error);
+}
+
+TEST(HttpUtil, QueryIsDecodedAndTheFirstRepeatWins) {
+  auto q = parseQuery("a=1&b=x%20y+z&a=2&&c");
+  EXPECT_EQ(q["a"], "1");
+  EXPECT_EQ(q["b"], "x y z");
+  EXPECT_EQ(q["c"], "");
+}
+
+TEST(HttpUtil, IntParamsAreStrict) {
+  auto ok = intParam({{"limit", "25"}}, "limit", 1, 100);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(**ok, 25);
+  EXPECT_FALSE(intParam({}, "limit", 1, 100)->has_value());
+  for (const char* bad : {"0", "101", "abc", "1.5", "", " 5", "5 ", "-1", "99999999999999999999"}) {
+    auto r = intParam({{"limit", bad}}, "limit", 1, 100);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "invalid_limit");
+  }
+}
+
+TEST(HttpUtil, BodiesMustBeJsonObjects) {
+  EXPECT_TRUE(parseJsonBody(R"({"a":1})").ok());
+  EXPECT_FALSE(parseJsonBody("[1]").ok());
+  EXPECT_FALSE(parseJsonBody("{").ok());
+  EXPECT_FALSE(parseJsonBody("").ok());
+}
+
+}  // namespace
+}  // namespace roomchat::api

@@ -1,0 +1,104 @@
+// The local directory: waking, hibernating and deleting rooms on real files.
+#include "room/directory.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+
+#include "base/metrics.h"
+#include "store/test_support.h"
+
+namespace roomchat::room {
+namespace {
+
+namespace asio = boost::asio;
+
+class DirectoryTest : public ::testing::Test {
+ protected:
+  DirectoryTest() : directory_(ioc_, DirectoryOptions{dir_.path(), {}, 1, {}}) {}
+
+  model::Room info(const std::string& id) {
+    return {id, "Room", model::Visibility::kPublic, "owner", 1, 1};
+  }
+
+  // Runs the io_context until `done` or a deadline.
+  template <class Pred>
+  bool runUntil(Pred done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      ioc_.restart();
+      ioc_.run_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+
+  store::testutil::TempDir dir_;
+  asio::io_context ioc_;
+  LocalRoomDirectory directory_;
+};
+
+TEST_F(DirectoryTest, AcquiringAnUnknownRoomCreatesNoFile) {
+  auto room = directory_.acquire(info("abcdef"));
+  ASSERT_FALSE(room.ok());
+  EXPECT_EQ(room.error().code, "not_found");
+  EXPECT_FALSE(std::filesystem::exists(directory_.fileOf("abcdef")));
+}
+
+TEST_F(DirectoryTest, IdleRoomHibernatesAndWakesWithItsFile) {
+  const int64_t filesBefore = metrics().roomFilesOpen.value();
+  {
+    auto room = directory_.create(info("qwerty"));
+    ASSERT_TRUE(room.ok());
+    EXPECT_EQ(directory_.ifAwake("qwerty"), *room);
+  }
+  EXPECT_EQ(metrics().roomFilesOpen.value(), filesBefore + 1);
+  directory_.start();
+  EXPECT_TRUE(runUntil([&] { return directory_.awake() == 0; }));
+  EXPECT_TRUE(runUntil([&] { return metrics().roomFilesOpen.value() == filesBefore; }));
+  EXPECT_EQ(directory_.ifAwake("qwerty"), nullptr);
+  directory_.stop();
+
+  auto again = directory_.acquire(info("qwerty"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(directory_.awake(), 1u);
+}
+
+TEST_F(DirectoryTest, ARoomInUseDoesNotHibernate) {
+  auto room = directory_.create(info("busyroom"));
+  ASSERT_TRUE(room.ok());
+  directory_.start();
+  runUntil([] { return false; }, std::chrono::milliseconds(1600));
+  EXPECT_EQ(directory_.awake(), 1u);
+  directory_.stop();
+}
+
+TEST_F(DirectoryTest, DestroyRemovesTheFileAndTheRoom) {
+  {
+    auto room = directory_.create(info("doomed"));
+    ASSERT_TRUE(room.ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(directory_.fileOf("doomed")));
+  EXPECT_TRUE(directory_.destroy("doomed").ok());
+  runUntil([] { return false; }, std::chrono::milliseconds(100));
+  EXPECT_FALSE(std::filesystem::exists(directory_.fileOf("doomed")));
+  EXPECT_EQ(directory_.ifAwake("doomed"), nullptr);
+  EXPECT_EQ(directory_.acquire(info("doomed")).error().code, "not_found");
+}
+
+TEST_F(DirectoryTest, CorruptRoomFileIsAClearErrorAndAMetric) {
+  std::filesystem::create_directories(directory_.fileOf("broken").parent_path());
+  { std::ofstream(directory_.fileOf("broken")) << std::string(8192, 'x'); }
+  const uint64_t failures = metrics().roomOpenFailures.value();
+  auto room = directory_.acquire(info("broken"));
+  ASSERT_FALSE(room.ok());
+  EXPECT_EQ(room.error().code, "storage_unavailable");
+  EXPECT_EQ(metrics().roomOpenFailures.value(), failures + 1);
+  EXPECT_TRUE(directory_.create(info("healthy")).ok());
+}
+
+}  // namespace
+}  // namespace roomchat::room

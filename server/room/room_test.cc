@@ -1,0 +1,281 @@
+// The room actor driven directly: real RoomStore files, fake connections that
+// record what the room sends, and an io_context polled by the test.
+#include "room/room.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "base/metrics.h"
+#include "store/test_support.h"
+
+namespace roomchat::room {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+
+class FakeConnection : public Connection {
+ public:
+  void send(std::shared_ptr<const std::string> frame) override {
+    frames.push_back(json::parse(*frame));
+  }
+  void close(uint16_t code, std::string) override { closedWith = code; }
+
+  // Frames of `type`, removed from the record.
+  std::vector<json> take(const std::string& type) {
+    std::vector<json> out, rest;
+    for (auto& f : frames) (f["type"] == type ? out : rest).push_back(f);
+    frames = rest;
+    return out;
+  }
+
+  std::vector<json> frames;
+  uint16_t closedWith = 0;
+};
+
+model::User user(const std::string& id) { return {id, id, id, std::nullopt}; }
+
+proto::Send text(const std::string& clientId, const std::string& body) {
+  proto::Send s;
+  s.clientId = clientId;
+  s.text = body;
+  return s;
+}
+
+class RoomTest : public ::testing::Test {
+ protected:
+  void SetUp() override { room_ = openRoom(); }
+
+  std::shared_ptr<Room> openRoom(RoomLimits limits = {}) {
+    auto store = store::RoomStore::open(dir_ / "room.db", "r1", true);
+    EXPECT_TRUE(store.ok());
+    model::Room info{"r1", "Room", model::Visibility::kPublic, "owner", 1, 1};
+    RoomHooks hooks{[this](const std::string&, int64_t at) { lastActivity_ = at; }};
+    return std::make_shared<Room>("r1", ioc_.get_executor(), std::move(store.value()), info,
+                                  hooks, limits);
+  }
+
+  // Attaches and greets a connection for `userId`.
+  std::shared_ptr<FakeConnection> join(const std::string& connId, const std::string& userId,
+                                       model::Role role = model::Role::kMember,
+                                       std::optional<int64_t> lastSeq = std::nullopt) {
+    auto c = std::make_shared<FakeConnection>();
+    run([&] {
+      room_->attach(c, connId, Member{user(userId), role, false, "tab"});
+      room_->handle(connId, proto::Hello{lastSeq});
+    });
+    return c;
+  }
+
+  // Runs f on the room's strand, then everything it posted.
+  template <class F>
+  void run(F f) {
+    asio::post(room_->strand(), f);
+    ioc_.restart();
+    ioc_.run();
+  }
+
+  void sendAll(const std::string& connId, std::vector<proto::Send> sends) {
+    run([&] {
+      for (auto& s : sends) room_->handle(connId, std::move(s));
+    });
+  }
+
+  store::testutil::TempDir dir_;
+  asio::io_context ioc_;
+  std::shared_ptr<Room> room_;
+  int64_t lastActivity_ = 0;
+};
+
+TEST_F(RoomTest, FramesBeforeHelloAreRefusedWithHelloRequired) {
+  auto c = std::make_shared<FakeConnection>();
+  run([&] {
+    room_->attach(c, "c1", Member{user("ann"), model::Role::kMember, false, ""});
+    room_->handle("c1", text("m1", "hi"));
+  });
+  auto errors = c->take("error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]["code"], "hello_required");
+  EXPECT_EQ(errors[0]["clientId"], "m1");
+}
+
+TEST_F(RoomTest, SendIsAckedToSenderAndBroadcastToEveryoneElse) {
+  auto ann = join("c1", "ann");
+  auto annTab2 = join("c2", "ann");
+  auto bob = join("c3", "bob");
+  sendAll("c1", {text("m1", "hello")});
+
+  auto acks = ann->take("ack");
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0]["clientId"], "m1");
+  EXPECT_EQ(acks[0]["message"]["seq"], 1);
+  EXPECT_TRUE(ann->take("message").empty());
+  EXPECT_EQ(annTab2->take("message").size(), 1u);
+  EXPECT_EQ(bob->take("message")[0]["message"]["text"], "hello");
+  EXPECT_GT(lastActivity_, 0);
+}
+
+TEST_F(RoomTest, FramesOfOneStrandTurnAreCommittedInOneTransaction) {
+  auto ann = join("c1", "ann");
+  const uint64_t commitsBefore = metrics().batchSize.count();
+  sendAll("c1", {text("a", "1"), text("b", "2"), text("c", "3")});
+  EXPECT_EQ(metrics().batchSize.count(), commitsBefore + 1);
+  auto acks = ann->take("ack");
+  ASSERT_EQ(acks.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(acks[i]["message"]["seq"], i + 1);
+}
+
+TEST_F(RoomTest, SameClientIdGivesOneMessageAndIdenticalAcks) {
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  sendAll("c1", {text("m1", "once"), text("m1", "twice in the same turn")});
+  sendAll("c1", {text("m1", "again after the commit")});
+  auto acks = ann->take("ack");
+  ASSERT_EQ(acks.size(), 3u);
+  EXPECT_EQ(acks[0], acks[1]);
+  EXPECT_EQ(acks[0], acks[2]);
+  EXPECT_EQ(bob->take("message").size(), 1u);
+}
+
+TEST_F(RoomTest, SameClientIdFromAnotherUserIsAnotherMessage) {
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  sendAll("c1", {text("m1", "ann's")});
+  sendAll("c2", {text("m1", "bob's")});
+  EXPECT_EQ(ann->take("ack")[0]["message"]["seq"], 1);
+  EXPECT_EQ(bob->take("ack")[0]["message"]["seq"], 2);
+}
+
+TEST_F(RoomTest, HelloWithLastSeqReturnsExactlyTheMissedMessages) {
+  auto ann = join("c1", "ann");
+  std::vector<proto::Send> sends;
+  for (int i = 0; i < 40; ++i) sends.push_back(text("m" + std::to_string(i), std::to_string(i)));
+  sendAll("c1", sends);
+  auto bob = join("c2", "bob", model::Role::kMember, 30);
+  auto welcome = bob->take("welcome").at(0);
+  ASSERT_EQ(welcome["messages"].size(), 10u);
+  EXPECT_EQ(welcome["messages"][0]["seq"], 31);
+  EXPECT_EQ(welcome["messages"][9]["seq"], 40);
+  EXPECT_EQ(welcome["lastSeq"], 40);
+  EXPECT_FALSE(welcome.contains("reset"));
+}
+
+TEST_F(RoomTest, TooManyMissedMessagesResetToTheLatestPage) {
+  room_ = openRoom(RoomLimits{/*catchUpMax=*/10, /*pageSize=*/5});
+  join("c1", "ann");
+  std::vector<proto::Send> sends;
+  for (int i = 0; i < 20; ++i) sends.push_back(text("m" + std::to_string(i), "x"));
+  sendAll("c1", sends);
+  auto bob = join("c2", "bob", model::Role::kMember, 5);
+  auto welcome = bob->take("welcome").at(0);
+  EXPECT_EQ(welcome["reset"], true);
+  ASSERT_EQ(welcome["messages"].size(), 5u);
+  EXPECT_EQ(welcome["messages"][4]["seq"], 20);
+  EXPECT_EQ(welcome["hasMore"], true);
+}
+
+TEST_F(RoomTest, ReplyCarriesAServerBuiltSnapshot) {
+  auto ann = join("c1", "ann");
+  sendAll("c1", {text("m1", std::string(150, 'a'))});
+  auto reply = text("m2", "re");
+  reply.replyToSeq = 1;
+  sendAll("c1", {reply});
+  auto missing = text("m3", "re");
+  missing.replyToSeq = 99;
+  sendAll("c1", {missing});
+  auto acks = ann->take("ack");
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[1]["message"]["replyTo"]["seq"], 1);
+  EXPECT_EQ(acks[1]["message"]["replyTo"]["authorId"], "ann");
+  EXPECT_EQ(acks[1]["message"]["replyTo"]["snippet"].get<std::string>().size(), 100u);
+  auto errors = ann->take("error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]["code"], "not_found");
+  EXPECT_EQ(errors[0]["clientId"], "m3");
+}
+
+TEST_F(RoomTest, OnlyTheAuthorEditsAndTheOwnerMayDelete) {
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  auto owner = join("c3", "boss", model::Role::kOwner);
+  sendAll("c1", {text("m1", "original")});
+  run([&] { room_->handle("c2", proto::Edit{1, "hijacked"}); });
+  EXPECT_EQ(bob->take("error").at(0)["code"], "forbidden");
+  run([&] { room_->handle("c1", proto::Edit{1, "edited"}); });
+  EXPECT_EQ(bob->take("messageUpdated").at(0)["message"]["text"], "edited");
+  run([&] { room_->handle("c2", proto::Delete{1}); });
+  EXPECT_EQ(bob->take("error").at(0)["code"], "forbidden");
+  run([&] { room_->handle("c3", proto::Delete{1}); });
+  auto deleted = ann->take("messageUpdated").back()["message"];
+  EXPECT_EQ(deleted["deleted"], true);
+  EXPECT_FALSE(deleted.contains("text"));
+}
+
+TEST_F(RoomTest, PresenceHasOneEntryPerUserWithConnectionCounts) {
+  auto ann = join("c1", "ann");
+  join("c2", "ann");
+  join("c3", "bob");
+  run([&] { room_->handle("c3", proto::Status{"idle", std::nullopt}); });
+  auto entries = ann->take("presence").back()["users"];
+  ASSERT_EQ(entries.size(), 2u);
+  for (auto& e : entries) {
+    if (e["userId"] == "ann") EXPECT_EQ(e["connections"], 2);
+    if (e["userId"] == "bob") EXPECT_EQ(e["user"], "idle");
+  }
+  EXPECT_EQ(room_->online(), 2);
+}
+
+TEST_F(RoomTest, TypingGoesToOthersAndClearsWhenTheLastSocketLeaves) {
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  run([&] { room_->handle("c1", proto::Typing{true}); });
+  EXPECT_TRUE(ann->take("typing").empty());
+  EXPECT_EQ(bob->take("typing").at(0)["active"], true);
+  run([&] { room_->detach("c1"); });
+  auto cleared = bob->take("typing");
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(cleared[0]["active"], false);
+}
+
+TEST_F(RoomTest, RemovedUserIsClosedWith4403) {
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  run([&] { room_->removeUser("bob", kCloseRemoved, "removed"); });
+  EXPECT_EQ(bob->closedWith, kCloseRemoved);
+  EXPECT_EQ(ann->closedWith, 0);
+  EXPECT_EQ(room_->liveConnections(), 1);
+}
+
+TEST_F(RoomTest, DestroyTellsEveryoneAndClosesWith4404) {
+  auto ann = join("c1", "ann");
+  run([&] { room_->destroy(); });
+  EXPECT_EQ(ann->take("roomDeleted").size(), 1u);
+  EXPECT_EQ(ann->closedWith, kCloseRoomDeleted);
+  auto late = std::make_shared<FakeConnection>();
+  run([&] { room_->attach(late, "c9", Member{user("bob"), model::Role::kGuest, false, ""}); });
+  EXPECT_EQ(late->closedWith, kCloseRoomDeleted);
+}
+
+TEST_F(RoomTest, FullDiskRefusesMessagesWithAnErrorInsteadOfAnAck) {
+  store::testutil::FaultVfs::install();
+  room_ = openRoom();
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  store::testutil::FaultVfs::failWrites = true;
+  sendAll("c1", {text("m1", "lost?")});
+  store::testutil::FaultVfs::failWrites = false;
+  EXPECT_TRUE(ann->take("ack").empty());
+  auto errors = ann->take("error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]["code"], "storage_unavailable");
+  EXPECT_EQ(errors[0]["clientId"], "m1");
+  EXPECT_TRUE(bob->take("message").empty());
+  sendAll("c1", {text("m1", "retried")});
+  EXPECT_EQ(ann->take("ack").at(0)["message"]["seq"], 1);
+}
+
+}  // namespace
+}  // namespace roomchat::room
