@@ -125,6 +125,7 @@ int runServer(const Config& config) {
   dirOptions.roomsDir = fs::path(config.dataDir) / "rooms";
   dirOptions.storeOptions.synchronousFull = config.synchronousFull;
   dirOptions.idleSeconds = config.roomIdleSeconds;
+  dirOptions.roomLimits.callGraceMs = int64_t{config.callGraceSeconds} * 1000;
   dirOptions.hooks.activity = [&activity](const std::string& id, int64_t at) {
     activity.note(id, at);
   };

@@ -38,7 +38,7 @@ Result<std::shared_ptr<Room>> LocalRoomDirectory::open(Shard& shard, const model
     return store.error();
   }
   auto room = std::make_shared<Room>(info.id, ioc_.get_executor(), std::move(store.value()), info,
-                                     options_.hooks);
+                                     options_.hooks, options_.roomLimits);
   shard.rooms.emplace(info.id, room);
   metrics().roomsWoken.inc();
   metrics().wakeSeconds.observe(

@@ -51,6 +51,7 @@ struct DirectoryOptions {
   store::RoomStoreOptions storeOptions;
   int idleSeconds = 30;
   RoomHooks hooks;
+  RoomLimits roomLimits;
 };
 
 class LocalRoomDirectory : public RoomDirectory {

@@ -71,6 +71,7 @@ void Room::detach(const std::string& connId) {
   conns_.erase(it);
   live_.store(static_cast<int>(conns_.size()), std::memory_order_relaxed);
   if (greeted) leavePresence(member);
+  if (call_.drop(connId, nowMs())) armCallTimer();
 }
 
 void Room::leavePresence(const Member& m) {
@@ -101,7 +102,10 @@ void Room::handle(const std::string& connId, proto::ClientFrame&& frame) {
         else if constexpr (std::is_same_v<T, proto::Status>) onStatus(c, f);
         else if constexpr (std::is_same_v<T, proto::Typing>) onTyping(c, connId, f);
         else if constexpr (std::is_same_v<T, proto::Ping>) sendTo(c, proto::pongFrame());
-        else sendError(c, "unavailable", "voice calls are not enabled on this server yet");
+        else if constexpr (std::is_same_v<T, proto::CallJoin>) onCallJoin(c, connId);
+        else if constexpr (std::is_same_v<T, proto::CallUpdate>) onCallUpdate(c, connId, f);
+        else if constexpr (std::is_same_v<T, proto::CallLeave>) onCallLeave(connId);
+        else if constexpr (std::is_same_v<T, proto::CallSignal>) onCallSignal(c, connId, f);
       },
       frame);
 }
@@ -119,17 +123,21 @@ void Room::onHello(Conn& c, const std::string& connId, const proto::Hello& f) {
     w.hasMore = page.hasMore;
     w.reset = f.lastSeq.has_value();
   }
+  bool rebound = false;
   if (!c.greeted) {
     c.greeted = true;
     presence_.connect(c.member.user.id);
+    rebound = call_.rebind(c.member.user.id, c.member.tabId, connId);
   }
   w.connId = connId;
   w.you = c.member.user;
   w.room = viewFor(c.member);
   w.presence = presence_.entries();
+  w.call = call_.participants();
   w.lastSeq = last;
   sendTo(c, proto::welcomeFrame(w));
   broadcastPresence();
+  if (rebound) broadcastCall();  // peers learn the new connId; no leave, no join
 }
 
 bool Room::dedup(Conn& c, const std::string& connId, const std::string& clientId) {
@@ -285,6 +293,49 @@ void Room::onTyping(Conn& c, const std::string& connId, const proto::Typing& f) 
     if (other.greeted && other.member.user.id != userId) other.conn->send(frame);
 }
 
+void Room::onCallJoin(Conn& c, const std::string& connId) {
+  auto kicked = call_.join(c.member.user.id, connId, c.member.tabId, nowMs());
+  if (kicked) {
+    if (auto it = conns_.find(*kicked); it != conns_.end())
+      sendTo(it->second, proto::callKickedFrame("joined_elsewhere"));
+  }
+  broadcastCall();
+}
+
+void Room::onCallUpdate(Conn& c, const std::string& connId, const proto::CallUpdate& f) {
+  if (!call_.update(connId, f)) return sendError(c, "not_in_call", "join the call first");
+  broadcastCall();
+}
+
+void Room::onCallLeave(const std::string& connId) {
+  if (call_.leave(connId)) broadcastCall();
+}
+
+// Signals (SDP offers, ICE candidates) pass unchanged, only between two
+// current participants, so the room never becomes a relay for strangers.
+void Room::onCallSignal(Conn& c, const std::string& connId, const proto::CallSignal& f) {
+  auto target = conns_.find(f.to);
+  if (!call_.isLive(connId) || target == conns_.end() || !call_.isLive(f.to))
+    return sendError(c, "not_in_call", "signals go only between call participants");
+  sendTo(target->second, proto::callSignalFrame(connId, f.payloadJson));
+}
+
+void Room::broadcastCall() { broadcast(shared(proto::callFrame(call_.participants()))); }
+
+void Room::armCallTimer() {
+  auto earliest = call_.earliestDrop();
+  if (!earliest) return;
+  if (!callTimer_) callTimer_ = std::make_unique<asio::steady_timer>(strand_);
+  const int64_t wait = std::max<int64_t>(0, *earliest + limits_.callGraceMs - nowMs());
+  callTimer_->expires_after(std::chrono::milliseconds(wait));
+  callTimer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    if (self->call_.expire(nowMs() - self->limits_.callGraceMs)) self->broadcastCall();
+    self->armCallTimer();
+  });
+}
+
 void Room::removeUser(const std::string& userId, uint16_t code, const std::string& reason) {
   std::vector<Member> gone;
   for (auto it = conns_.begin(); it != conns_.end();) {
@@ -294,7 +345,9 @@ void Room::removeUser(const std::string& userId, uint16_t code, const std::strin
     }
     it->second.conn->close(code, reason);
     if (it->second.greeted) gone.push_back(it->second.member);
+    const bool wasInCall = call_.leave(it->first);
     it = conns_.erase(it);
+    if (wasInCall) broadcastCall();
   }
   live_.store(static_cast<int>(conns_.size()), std::memory_order_relaxed);
   for (const auto& m : gone) leavePresence(m);

@@ -18,10 +18,12 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "model/types.h"
 #include "proto/client_frames.h"
+#include "room/call_roster.h"
 #include "room/connection.h"
 #include "room/presence.h"
 #include "store/room_store.h"
@@ -36,6 +38,7 @@ struct RoomHooks {
 struct RoomLimits {
   int catchUpMax = 1000;   // hello{lastSeq}: beyond this many missed, reset
   int pageSize = 25;
+  int64_t callGraceMs = 10000;  // a dropped call participant's seat is kept this long
 };
 
 class Room : public std::enable_shared_from_this<Room> {
@@ -95,6 +98,12 @@ class Room : public std::enable_shared_from_this<Room> {
   void onDelete(Conn& c, const proto::Delete& f);
   void onStatus(Conn& c, const proto::Status& f);
   void onTyping(Conn& c, const std::string& connId, const proto::Typing& f);
+  void onCallJoin(Conn& c, const std::string& connId);
+  void onCallUpdate(Conn& c, const std::string& connId, const proto::CallUpdate& f);
+  void onCallLeave(const std::string& connId);
+  void onCallSignal(Conn& c, const std::string& connId, const proto::CallSignal& f);
+  void armCallTimer();
+  void broadcastCall();
 
   bool dedup(Conn& c, const std::string& connId, const std::string& clientId);
   std::optional<model::ReplyRef> replySnapshot(int64_t seq);
@@ -124,6 +133,8 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomLimits limits_;
   std::unordered_map<std::string, Conn> conns_;
   Presence presence_;
+  CallRoster call_;
+  std::unique_ptr<boost::asio::steady_timer> callTimer_;  // expires dropped call seats
   std::vector<PendingSend> pending_;
   std::vector<DuplicateSend> duplicates_;
   bool flushScheduled_ = false;

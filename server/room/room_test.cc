@@ -61,21 +61,22 @@ class RoomTest : public ::testing::Test {
   // Attaches and greets a connection for `userId`.
   std::shared_ptr<FakeConnection> join(const std::string& connId, const std::string& userId,
                                        model::Role role = model::Role::kMember,
-                                       std::optional<int64_t> lastSeq = std::nullopt) {
+                                       std::optional<int64_t> lastSeq = std::nullopt,
+                                       const std::string& tab = "tab") {
     auto c = std::make_shared<FakeConnection>();
     run([&] {
-      room_->attach(c, connId, Member{user(userId), role, false, "tab"});
+      room_->attach(c, connId, Member{user(userId), role, false, tab});
       room_->handle(connId, proto::Hello{lastSeq});
     });
     return c;
   }
 
-  // Runs f on the room's strand, then everything it posted.
+  // Runs f on the room's strand, then everything it posted (not timers).
   template <class F>
   void run(F f) {
     asio::post(room_->strand(), f);
-    ioc_.restart();
-    ioc_.run();
+    do ioc_.restart();
+    while (ioc_.poll() > 0);
   }
 
   void sendAll(const std::string& connId, std::vector<proto::Send> sends) {
@@ -275,6 +276,70 @@ TEST_F(RoomTest, FullDiskRefusesMessagesWithAnErrorInsteadOfAnAck) {
   EXPECT_TRUE(bob->take("message").empty());
   sendAll("c1", {text("m1", "retried")});
   EXPECT_EQ(ann->take("ack").at(0)["message"]["seq"], 1);
+}
+
+TEST_F(RoomTest, ALaterTabTakesTheCallSeatAndTheEarlierIsKicked) {
+  auto tab1 = join("c1", "ann", model::Role::kMember, std::nullopt, "t1");
+  auto tab2 = join("c2", "ann", model::Role::kMember, std::nullopt, "t2");
+  auto bob = join("c3", "bob");
+  run([&] { room_->handle("c1", proto::CallJoin{}); });
+  run([&] { room_->handle("c2", proto::CallJoin{}); });
+  EXPECT_EQ(tab1->take("callKicked").at(0)["reason"], "joined_elsewhere");
+  auto call = bob->take("call").back()["participants"];
+  ASSERT_EQ(call.size(), 1u);
+  EXPECT_EQ(call[0]["connId"], "c2");
+  run([&] { room_->handle("c1", proto::CallUpdate{"s", "t", true}); });
+  EXPECT_EQ(tab1->take("error").at(0)["code"], "not_in_call");
+}
+
+TEST_F(RoomTest, SignalsPassOnlyBetweenParticipants) {
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  auto eve = join("c3", "eve");
+  run([&] {
+    room_->handle("c1", proto::CallJoin{});
+    room_->handle("c2", proto::CallJoin{});
+    room_->handle("c1", proto::CallSignal{"c2", R"({"sdp":"offer"})"});
+    room_->handle("c3", proto::CallSignal{"c2", R"({"sdp":"evil"})"});
+    room_->handle("c1", proto::CallSignal{"c3", R"({"sdp":"leak"})"});
+  });
+  auto signals = bob->take("callSignal");
+  ASSERT_EQ(signals.size(), 1u);
+  EXPECT_EQ(signals[0]["from"], "c1");
+  EXPECT_EQ(signals[0]["payload"]["sdp"], "offer");
+  EXPECT_EQ(eve->take("error").at(0)["code"], "not_in_call");
+  EXPECT_TRUE(eve->take("callSignal").empty());
+  EXPECT_EQ(ann->take("error").at(0)["code"], "not_in_call");
+}
+
+TEST_F(RoomTest, ADroppedParticipantIsRestoredByTheSameTabWithinTheGrace) {
+  auto ann = join("c1", "ann", model::Role::kMember, std::nullopt, "t1");
+  auto bob = join("c2", "bob");
+  run([&] { room_->handle("c1", proto::CallJoin{}); });
+  bob->take("call");
+  run([&] { room_->detach("c1"); });
+  EXPECT_TRUE(bob->take("call").empty());  // no leave seen during the grace
+  join("c9", "ann", model::Role::kMember, std::nullopt, "t1");
+  auto call = bob->take("call").back()["participants"];
+  ASSERT_EQ(call.size(), 1u);
+  EXPECT_EQ(call[0]["connId"], "c9");
+}
+
+TEST_F(RoomTest, ADroppedParticipantLeavesAfterTheGrace) {
+  room_ = openRoom(RoomLimits{1000, 25, /*callGraceMs=*/50});
+  join("c1", "ann");
+  auto bob = join("c2", "bob");
+  run([&] { room_->handle("c1", proto::CallJoin{}); });
+  run([&] { room_->detach("c1"); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  std::vector<json> calls;
+  while (calls.empty() && std::chrono::steady_clock::now() < deadline) {
+    ioc_.restart();
+    ioc_.run_for(std::chrono::milliseconds(20));
+    for (auto& f : bob->take("call"))
+      if (f["participants"].empty()) calls.push_back(f);
+  }
+  EXPECT_EQ(calls.size(), 1u);
 }
 
 }  // namespace
