@@ -147,7 +147,7 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   }
   SocketLimits limits{s_.limits.messageRate, s_.limits.messageBurst, s_.limits.frames};
   return std::make_shared<RoomSocket>(*room, std::move(member), session->tokenHash,
-                                      s_.connections, limits);
+                                      s_.connections, s_.blobs, limits);
 }
 
 net::Response ApiHandler::metricsResponse() const {

@@ -34,12 +34,14 @@ bool isMessageFrame(const proto::ClientFrame& f) {
 
 RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
                        std::string sessionHash, ConnectionRegistry& registry,
-                       const SocketLimits& limits)
+                       const blob::BlobStore& blobs, const SocketLimits& limits)
     : room_(std::move(room)),
       member_(std::move(member)),
+      userId_(member_->user.id),
       sessionHash_(std::move(sessionHash)),
       connId_(nextConnId()),
       registry_(registry),
+      blobs_(blobs),
       frameLimits_(limits.frames),
       messages_(limits.messageRate, limits.messageBurst),
       frames_(std::max(kFrameRate, limits.messageRate * 2), std::max(kFrameBurst, limits.messageBurst * 2)),
@@ -49,9 +51,10 @@ void RoomSocket::onOpen(std::shared_ptr<net::WsChannel> channel) {
   channel_ = channel;
   auto self = shared_from_this();
   registry_.track(sessionHash_, self);
-  asio::post(room_->strand(), [self, room = room_, member = member_]() mutable {
+  asio::post(room_->strand(), [self, room = room_, member = std::move(*member_)]() mutable {
     room->attach(self, self->connId_, std::move(member));
   });
+  member_.reset();
 }
 
 void RoomSocket::onText(std::string&& text) {
@@ -59,7 +62,7 @@ void RoomSocket::onText(std::string&& text) {
   if (auto* error = std::get_if<proto::FrameError>(&parsed))
     return reject(error->code, error->message, error->clientId);
   auto& frame = std::get<proto::ClientFrame>(parsed);
-  if (!admit(frame)) return;
+  if (!admit(frame) || !imagesExist(frame)) return;
   asio::post(room_->strand(), [room = room_, id = connId_, f = std::move(frame)]() mutable {
     room->handle(id, std::move(f));
   });
@@ -74,6 +77,20 @@ bool RoomSocket::admit(const proto::ClientFrame& frame) {
   return false;
 }
 
+// A message may reference only stored images (a local stat; a remote store
+// will want a cache here).
+bool RoomSocket::imagesExist(const proto::ClientFrame& frame) {
+  const auto* send = std::get_if<proto::Send>(&frame);
+  if (!send) return true;
+  for (const auto& key : send->images) {
+    if (!blobs_.exists(key)) {
+      reject("not_found", "image " + key + " was not uploaded", send->clientId);
+      return false;
+    }
+  }
+  return true;
+}
+
 void RoomSocket::reject(const std::string& code, const std::string& message,
                         const std::optional<std::string>& clientId) {
   metrics().framesRejected.inc();
@@ -83,7 +100,7 @@ void RoomSocket::reject(const std::string& code, const std::string& message,
 
 void RoomSocket::onClose() {
   registry_.untrack(sessionHash_, this);
-  registry_.release(member_.user.id);
+  registry_.release(userId_);
   asio::post(room_->strand(), [room = room_, id = connId_] { room->detach(id); });
 }
 

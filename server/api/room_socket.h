@@ -10,6 +10,7 @@
 
 #include "api/connection_registry.h"
 #include "auth/rate_limiter.h"
+#include "blob/blob_store.h"
 #include "net/http.h"
 #include "proto/client_frames.h"
 #include "room/connection.h"
@@ -28,7 +29,8 @@ class RoomSocket : public net::WsEndpoint,
                    public std::enable_shared_from_this<RoomSocket> {
  public:
   RoomSocket(std::shared_ptr<room::Room> room, room::Member member, std::string sessionHash,
-             ConnectionRegistry& registry, const SocketLimits& limits);
+             ConnectionRegistry& registry, const blob::BlobStore& blobs,
+             const SocketLimits& limits);
 
   // net::WsEndpoint, on the socket's strand.
   void onOpen(std::shared_ptr<net::WsChannel> channel) override;
@@ -41,14 +43,17 @@ class RoomSocket : public net::WsEndpoint,
 
  private:
   bool admit(const proto::ClientFrame& frame);
+  bool imagesExist(const proto::ClientFrame& frame);
   void reject(const std::string& code, const std::string& message,
               const std::optional<std::string>& clientId);
 
   std::shared_ptr<room::Room> room_;
-  room::Member member_;
+  std::optional<room::Member> member_;  // handed to the room on open
+  std::string userId_;
   std::string sessionHash_;
   std::string connId_;
   ConnectionRegistry& registry_;
+  const blob::BlobStore& blobs_;
   proto::Limits frameLimits_;
   std::weak_ptr<net::WsChannel> channel_;  // set once in onOpen
   auth::TokenBucket messages_;

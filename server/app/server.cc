@@ -132,6 +132,7 @@ int runServer(const Config& config) {
   room::LocalRoomDirectory directory(ioc, dirOptions);
 
   api::ConnectionRegistry connections;
+  blob::LocalBlobStore blobs(fs::path(config.dataDir) / "blobs");
   net::ServerLimits netLimits;
   netLimits.wsMaxFrameBytes = config.maxFrameBytes;
   netLimits.wsOutboundFrames = config.outboundQueueFrames;
@@ -150,6 +151,7 @@ int runServer(const Config& config) {
   api::Services services{
       **meta,
       directory,
+      blobs,
       connections,
       work,
       auth::OriginPolicy(origin, config.allowedOrigins),

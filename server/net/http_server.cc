@@ -127,7 +127,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     auto endpoint = std::get<std::shared_ptr<WsEndpoint>>(std::move(decision));
-    auto ws = std::make_shared<WsSession>(std::move(stream_), std::move(endpoint), limits_);
+    auto ws = std::make_shared<WsSession>(stream_.release_socket(), std::move(endpoint), limits_);
     ws->run(std::move(request));
   }
 

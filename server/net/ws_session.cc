@@ -15,14 +15,11 @@ namespace asio = boost::asio;
 namespace {
 // How long a close may wait for a stuck write before the TCP socket is shut.
 constexpr auto kStuckCloseDeadline = std::chrono::seconds(5);
-// Read buffers grown by a large frame are given back once it is handled, so
-// an idle socket costs little memory.
-constexpr size_t kIdleBufferBytes = 2048;
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream&& stream, std::shared_ptr<WsEndpoint> endpoint,
+WsSession::WsSession(asio::ip::tcp::socket&& socket, std::shared_ptr<WsEndpoint> endpoint,
                      const ServerLimits& limits)
-    : ws_(std::move(stream)), endpoint_(std::move(endpoint)), maxQueue_(limits.wsOutboundFrames) {
+    : ws_(std::move(socket)), endpoint_(std::move(endpoint)), maxQueue_(limits.wsOutboundFrames) {
   websocket::stream_base::timeout timeouts;
   timeouts.handshake_timeout = limits.wsHandshakeTimeout;
   timeouts.idle_timeout = limits.wsIdleTimeout;
@@ -36,7 +33,6 @@ WsSession::~WsSession() = default;
 
 void WsSession::run(Request&& upgrade) {
   upgrade_ = std::move(upgrade);
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(http::field::server, "roomchat");
   }));
@@ -60,7 +56,7 @@ void WsSession::onRead(beast::error_code ec, size_t bytes) {
   if (ec) return finish();  // closed, failed, or too big (Beast answered 1009)
   std::string text = beast::buffers_to_string(buffer_.data());
   buffer_.consume(bytes);
-  if (buffer_.capacity() > kIdleBufferBytes) buffer_.shrink_to_fit();
+  buffer_.shrink_to_fit();  // idle sockets keep no read buffer
   endpoint_->onText(std::move(text));
   if (!finished_) doRead();
 }
@@ -73,7 +69,7 @@ void WsSession::send(std::shared_ptr<const std::string> frame) {
 
 void WsSession::enqueue(std::shared_ptr<const std::string> frame) {
   if (closeRequested_ || finished_) return;
-  if (queue_.size() >= maxQueue_) return overflow();
+  if (queued() >= maxQueue_) return overflow();
   queue_.push_back(std::move(frame));
   if (!writing_) doWrite();
 }
@@ -81,15 +77,23 @@ void WsSession::enqueue(std::shared_ptr<const std::string> frame) {
 void WsSession::doWrite() {
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(asio::buffer(*queue_.front()),
+  ws_.async_write(asio::buffer(*queue_[head_]),
                   beast::bind_front_handler(&WsSession::onWrite, shared_from_this()));
 }
 
 void WsSession::onWrite(beast::error_code ec, size_t) {
   writing_ = false;
   if (ec) return finish();
-  queue_.pop_front();
-  if (!queue_.empty()) return doWrite();
+  queue_[head_++].reset();
+  if (queued() > 0) {
+    if (head_ >= 64 && head_ * 2 >= queue_.size()) {  // amortized compaction
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    return doWrite();
+  }
+  std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+  head_ = 0;
   if (closeRequested_) doClose();
 }
 
@@ -121,24 +125,25 @@ void WsSession::doClose() {
 // if even the frame being written never drains, cut the TCP connection.
 void WsSession::overflow() {
   metrics().slowConsumersClosed.inc();
-  while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
+  queue_.resize(head_ + (writing_ ? 1u : 0u));
   requestClose(1008, "outbound queue overflow");
   if (!writing_) return;
   killTimer_ = std::make_unique<asio::steady_timer>(ws_.get_executor(), kStuckCloseDeadline);
   killTimer_->async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->finished_) return;
     beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    self->ws_.next_layer().close(ignored);
   });
 }
 
 void WsSession::finish() {
   if (finished_) return;
   finished_ = true;
-  queue_.clear();
+  std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+  head_ = 0;
   if (killTimer_) killTimer_->cancel();
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  ws_.next_layer().close(ignored);
   if (opened_) metrics().connections.add(-1);
   endpoint_->onClose();
 }

@@ -5,13 +5,12 @@
 // growing memory or stalling its senders. Everything runs on the socket's strand.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "net/http.h"
@@ -21,7 +20,7 @@ namespace roomchat::net {
 
 class WsSession : public WsChannel, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(boost::beast::tcp_stream&& stream, std::shared_ptr<WsEndpoint> endpoint,
+  WsSession(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<WsEndpoint> endpoint,
             const ServerLimits& limits);
   ~WsSession() override;
 
@@ -36,6 +35,7 @@ class WsSession : public WsChannel, public std::enable_shared_from_this<WsSessio
   void doRead();
   void onRead(boost::beast::error_code ec, size_t bytes);
   void enqueue(std::shared_ptr<const std::string> frame);
+  size_t queued() const { return queue_.size() - head_; }
   void doWrite();
   void onWrite(boost::beast::error_code ec, size_t bytes);
   void requestClose(uint16_t code, std::string reason);
@@ -43,11 +43,16 @@ class WsSession : public WsChannel, public std::enable_shared_from_this<WsSessio
   void overflow();
   void finish();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  // A plain socket, not a beast::tcp_stream: the websocket has its own
+  // timeouts, and each connection saves the stream's timers (~0.5 KiB).
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<WsEndpoint> endpoint_;
   Request upgrade_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  // A vector drained from `head_` rather than a deque: an idle socket holds no
+  // queue memory at all (an empty std::deque still keeps a 512-byte block).
+  std::vector<std::shared_ptr<const std::string>> queue_;
+  size_t head_ = 0;
   size_t maxQueue_;
   std::unique_ptr<boost::asio::steady_timer> killTimer_;  // only while a close is stuck
   uint16_t closeCode_ = 1000;

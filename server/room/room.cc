@@ -415,6 +415,19 @@ void Room::broadcast(std::shared_ptr<const std::string> frame, const std::string
 
 void Room::broadcastPresence() {
   online_.store(presence_.users(), std::memory_order_relaxed);
+  if (presenceScheduled_) return;
+  presenceScheduled_ = true;
+  if (!presenceTimer_) presenceTimer_ = std::make_unique<asio::steady_timer>(strand_);
+  const int64_t windowUs = limits_.presenceWindowMs * 1000 +
+                           limits_.presenceWindowUsPerConnection * static_cast<int64_t>(conns_.size());
+  presenceTimer_->expires_after(std::chrono::microseconds(windowUs));
+  presenceTimer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->sendPresenceNow();
+  });
+}
+
+void Room::sendPresenceNow() {
+  presenceScheduled_ = false;
   broadcast(shared(proto::presenceFrame(presence_.entries())));
 }
 

@@ -39,6 +39,11 @@ struct RoomLimits {
   int catchUpMax = 1000;   // hello{lastSeq}: beyond this many missed, reset
   int pageSize = 25;
   int64_t callGraceMs = 10000;  // a dropped call participant's seat is kept this long
+  // Presence is a full snapshot sent to every socket, so a burst of joins is
+  // folded into one broadcast per window; the window grows with the room so
+  // the total work stays near-linear in its size.
+  int64_t presenceWindowMs = 50;
+  int64_t presenceWindowUsPerConnection = 20;
 };
 
 class Room : public std::enable_shared_from_this<Room> {
@@ -121,7 +126,9 @@ class Room : public std::enable_shared_from_this<Room> {
                  const std::optional<std::string>& clientId = std::nullopt);
   // Greeted connections only; `except` skips one connection id.
   void broadcast(std::shared_ptr<const std::string> frame, const std::string* except = nullptr);
+  // Schedules one presence broadcast for the current window.
   void broadcastPresence();
+  void sendPresenceNow();
   void leavePresence(const Member& m);
   void touch();
 
@@ -135,6 +142,8 @@ class Room : public std::enable_shared_from_this<Room> {
   Presence presence_;
   CallRoster call_;
   std::unique_ptr<boost::asio::steady_timer> callTimer_;  // expires dropped call seats
+  std::unique_ptr<boost::asio::steady_timer> presenceTimer_;
+  bool presenceScheduled_ = false;
   std::vector<PendingSend> pending_;
   std::vector<DuplicateSend> duplicates_;
   bool flushScheduled_ = false;

@@ -49,7 +49,14 @@ class RoomTest : public ::testing::Test {
  protected:
   void SetUp() override { room_ = openRoom(); }
 
-  std::shared_ptr<Room> openRoom(RoomLimits limits = {}) {
+  static RoomLimits immediatePresence() {
+    RoomLimits limits;
+    limits.presenceWindowMs = 0;
+    limits.presenceWindowUsPerConnection = 0;
+    return limits;
+  }
+
+  std::shared_ptr<Room> openRoom(RoomLimits limits = immediatePresence()) {
     auto store = store::RoomStore::open(dir_ / "room.db", "r1", true);
     EXPECT_TRUE(store.ok());
     model::Room info{"r1", "Room", model::Visibility::kPublic, "owner", 1, 1};
@@ -165,7 +172,10 @@ TEST_F(RoomTest, HelloWithLastSeqReturnsExactlyTheMissedMessages) {
 }
 
 TEST_F(RoomTest, TooManyMissedMessagesResetToTheLatestPage) {
-  room_ = openRoom(RoomLimits{/*catchUpMax=*/10, /*pageSize=*/5});
+  RoomLimits limits = immediatePresence();
+  limits.catchUpMax = 10;
+  limits.pageSize = 5;
+  room_ = openRoom(limits);
   join("c1", "ann");
   std::vector<proto::Send> sends;
   for (int i = 0; i < 20; ++i) sends.push_back(text("m" + std::to_string(i), "x"));
@@ -326,7 +336,9 @@ TEST_F(RoomTest, ADroppedParticipantIsRestoredByTheSameTabWithinTheGrace) {
 }
 
 TEST_F(RoomTest, ADroppedParticipantLeavesAfterTheGrace) {
-  room_ = openRoom(RoomLimits{1000, 25, /*callGraceMs=*/50});
+  RoomLimits limits = immediatePresence();
+  limits.callGraceMs = 50;
+  room_ = openRoom(limits);
   join("c1", "ann");
   auto bob = join("c2", "bob");
   run([&] { room_->handle("c1", proto::CallJoin{}); });

@@ -499,7 +499,9 @@ TEST_F(RoomStoreTest, FullDiskRollsBackTheWholeBatch) {
   EXPECT_EQ(openRoom(false)->lastSeq(), 6);
 }
 
-// ---- Timing: prints, never asserts (machines differ).
+// ---- Timing: prints, never asserts (machines differ), so it is not part of
+// the suite: run it with --gtest_also_run_disabled_tests --gtest_filter=*Timing.
+// The figures that matter live in bench/ and docs/benchmarks.md.
 
 int64_t medianMicros(std::vector<int64_t> samples) {
   std::sort(samples.begin(), samples.end());
@@ -534,7 +536,7 @@ void fill(RoomStore& store, int n) {
   }
 }
 
-TEST_F(RoomStoreTest, Timing) {
+TEST_F(RoomStoreTest, DISABLED_Timing) {
   {
     auto store = openRoom();
     fill(*store, 1000);

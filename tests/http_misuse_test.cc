@@ -1,0 +1,105 @@
+// "Nothing crashes, nothing is silently dropped": malformed and oversized
+// HTTP input gets an HTTP error (or a closed connection), never a dead server.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "support/fixture.h"
+
+namespace roomchat::test {
+namespace {
+
+class HttpMisuse : public ServerTest {};
+
+// Writes `bytes` to a fresh connection and returns whatever comes back until
+// the server closes it or 5 s pass.
+std::string rawExchange(int port, const std::string& bytes, bool halfClose = true) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    if (halfClose) ::shutdown(fd, SHUT_WR);
+    char buf[4096];
+    while (true) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(HttpMisuse, GarbageOnTheWireLeavesTheServerServing) {
+  const std::vector<std::string> inputs = {
+      std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),  // a TLS hello
+      "GET\r\n\r\n",
+      "NOTAMETHOD / HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET / HTTP/9.9\r\n\r\n",
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n{}",
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+      "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
+      "GET /api/auth/session HTTP/1.1\r\nHost: x\r\nCookie: roomchat_session=" +
+          std::string(100000, 'c') + "\r\n\r\n",
+      "GET /" + std::string(200000, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n",
+  };
+  for (const auto& in : inputs) {
+    std::string reply = rawExchange(port(), in);
+    if (!reply.empty()) {
+      EXPECT_EQ(reply.rfind("HTTP/1.1 ", 0), 0u) << "not an HTTP answer to '" << in.substr(0, 60)
+                                                 << "': " << reply.substr(0, 200);
+      EXPECT_EQ(reply.find("HTTP/1.1 5"), std::string::npos)
+          << "a 5xx for '" << in.substr(0, 60) << "': " << reply.substr(0, 200);
+    }
+    ASSERT_TRUE(server().running()) << "the server died on '" << in.substr(0, 60) << "'";
+  }
+  EXPECT_EQ(anonymous().get("/healthz").status, 200);
+  TestUser u = newUser();
+  EXPECT_FALSE(createRoom(u, "still fine").is_null());
+}
+
+TEST_F(HttpMisuse, AnOversizedBodyIs413TooLarge) {
+  TestUser u = newUser();
+  // The headers announce 20 MiB: the server can answer before the body.
+  std::string request = "POST /api/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " +
+                        u.http.cookieHeader() +
+                        "\r\nContent-Type: application/json\r\nContent-Length: 20971520\r\n\r\n" +
+                        "{\"name\": \"" + std::string(1024, 'n');
+  std::string reply = rawExchange(port(), request, /*halfClose=*/false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << "answer: " << reply.substr(0, 300);
+  EXPECT_NE(reply.find("too_large"), std::string::npos) << reply.substr(0, 300);
+  EXPECT_TRUE(server().running());
+  EXPECT_EQ(anonymous().get("/healthz").status, 200);
+}
+
+TEST_F(HttpMisuse, JsonOfTheWrongShapeIs400NotACrash) {
+  TestUser u = newUser();
+  for (const std::string body : {"[]", "null", "\"x\"", "{\"name\": {\"nested\": 1}}", "{"}) {
+    auto res = u.http.request("POST", "/api/rooms", body);
+    EXPECT_EQ(res.status, 400) << body << ": " << res.describe();
+    EXPECT_TRUE(res.isErrorShape()) << body << ": " << res.body;
+  }
+  for (const std::string body : {"[]", "null", "\"x\"", "{"}) {
+    auto patch = u.http.request("PATCH", "/api/me", body);
+    EXPECT_EQ(patch.status, 400) << body << ": " << patch.describe();
+  }
+  EXPECT_TRUE(server().running());
+}
+
+}  // namespace
+}  // namespace roomchat::test
