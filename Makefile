@@ -8,6 +8,10 @@ JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 HAVE_WEB := $(wildcard web/package.json)
 
+# ccache hits across clones in other folders (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: all deps build web run test test-server test-web bench clean
 
 all: build
