@@ -76,6 +76,11 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
       if (auto file = web_->serve(request)) return reply(std::move(*file));
     return reply(finish(errorResponse("not_found", "not found"), request));
   }
+  if (draining_) {  // no new work for the pool: it is being emptied
+    auto res = errorResponse("unavailable", "shutting down");
+    res.result(http::status::service_unavailable);
+    return reply(finish(std::move(res), request));
+  }
   auto shared = std::make_shared<net::Request>(std::move(request));
   asio::post(s_.work, [this, shared, peer, reply = std::move(reply)] {
     const auto started = std::chrono::steady_clock::now();

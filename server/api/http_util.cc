@@ -16,7 +16,8 @@ http::status statusOf(std::string_view code) {
   if (code == "conflict" || code == "username_taken") return http::status::conflict;
   if (code == "too_large") return http::status::payload_too_large;
   if (code == "rate_limited") return http::status::too_many_requests;
-  if (code == "storage_unavailable") return http::status::service_unavailable;
+  if (code == "storage_unavailable" || code == "unavailable")
+    return http::status::service_unavailable;
   return http::status::internal_server_error;
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -178,6 +179,9 @@ int runServer(const Config& config) {
                config.dataDir, services.origins.publicOrigin());
   writeReadyFile(config.readyFile, *bound);
 
+  // The io threads must outlive the shutdown sequence, which still posts to
+  // room strands after the last socket and timer are gone.
+  auto keepRunning = asio::make_work_guard(ioc);
   std::thread stopper;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -192,6 +196,9 @@ int runServer(const Config& config) {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
       while (metrics().connections.value() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      // In-flight API calls may still need a room strand: let them finish
+      // while the io threads run (new ones are refused while draining).
+      work.join();
       ioc.stop();
     });
   });

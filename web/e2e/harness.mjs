@@ -1,0 +1,130 @@
+// End-to-end harness: starts the real roomchat server on a free loopback port with a temporary
+// data folder, launches Debian's Chromium through playwright-core, and cleans up (always).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const webRoot = path.resolve(here, "..");
+export const distDir = path.join(webRoot, "dist");
+export const shotDir = path.join(here, "screenshots");
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const LAUNCH_ARGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the server; resolves with { baseUrl, stop } once the ready file names the port. */
+export async function startServer() {
+  const bin = process.env.ROOMCHAT_BIN;
+  if (!bin || !existsSync(bin)) throw new Error(`ROOMCHAT_BIN must name the server binary (got ${bin ?? "nothing"})`);
+  if (!existsSync(path.join(distDir, "index.html"))) throw new Error(`build the client first: ${distDir}/index.html is missing`);
+  const dir = mkdtempSync(path.join(tmpdir(), "roomchat-e2e-"));
+  const ready = path.join(dir, "ready");
+  const data = path.join(dir, "data");
+  mkdirSync(data);
+  const args = [
+    "serve",
+    "--listen", "127.0.0.1:0",
+    "--data", data,
+    "--web", distDir,
+    "--ready-file", ready,
+    "--password-cost", "min",
+    "--message-rate", "1000",
+    "--message-burst", "1000",
+    "--signup-per-minute", "100000",
+    "--signup-burst", "100000",
+  ];
+  const logPath = path.join(dir, "server.log");
+  const { openSync } = await import("node:fs");
+  const log = openSync(logPath, "a");
+  let child;
+  let exited = null;
+
+  const spawnServer = (listen) => {
+    rmSync(ready, { force: true });
+    const argv = [...args];
+    argv[argv.indexOf("--listen") + 1] = listen;
+    child = spawn(bin, argv, { stdio: ["ignore", log, log] });
+    exited = null;
+    const me = child;
+    me.on("exit", (code, signal) => {
+      if (child === me) exited = { code, signal };
+    });
+  };
+
+  const waitReady = async () => {
+    for (let i = 0; i < 300; i++) {
+      if (exited) {
+        const out = existsSync(logPath) ? readFileSync(logPath, "utf8").slice(-4000) : "";
+        throw new Error(`server exited early (${JSON.stringify(exited)}):\n${out}`);
+      }
+      if (existsSync(ready)) {
+        const port = Number(readFileSync(ready, "utf8").trim().split(/\s+/).pop());
+        if (port > 0) return port;
+      }
+      await sleep(100);
+    }
+    throw new Error("server did not become ready within 30 s");
+  };
+
+  const kill = async () => {
+    if (exited === null && child) {
+      child.kill("SIGTERM");
+      for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+      if (exited === null) {
+        console.error(`server pid ${child.pid} ignored SIGTERM for 5 s; killing it`);
+        child.kill("SIGKILL");
+        for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
+      }
+    }
+  };
+
+  const stop = async () => {
+    await kill();
+    if (!process.env.KEEP_E2E_DATA) rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", () => {
+    if (exited === null && child) child.kill("SIGKILL");
+  });
+
+  spawnServer("127.0.0.1:0");
+  let port;
+  try {
+    port = await waitReady();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  /** Stops the server (SIGTERM) and starts it again on the same port with the same data. */
+  const restart = async ({ downMs = 0 } = {}) => {
+    await kill();
+    await sleep(downMs);
+    spawnServer(`127.0.0.1:${port}`);
+    await waitReady();
+  };
+
+  return { baseUrl: `http://127.0.0.1:${port}`, stop, restart, logPath, pid: () => child.pid };
+}
+
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; apt-get install -y chromium`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(shotDir, { recursive: true });
+  await page.screenshot({ path: path.join(shotDir, `${name}.png`) });
+}

@@ -1,0 +1,89 @@
+// One app-wide confirmation dialog: `await confirm({...})` resolves true when confirmed.
+import { useState, useSyncExternalStore } from "react";
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
+import { Button } from "@/components/ui/button";
+import { Spinner } from "@/components/ui/spinner";
+
+export type ConfirmOptions = {
+  title?: string;
+  description?: React.ReactNode;
+  confirmText?: string;
+  cancelText?: string;
+  destructive?: boolean;
+  /** Runs while the dialog shows a spinner; the dialog closes when it settles. */
+  action?: () => Promise<unknown>;
+};
+
+type Current = ConfirmOptions & { resolve: (ok: boolean) => void };
+
+let current: Current | null = null;
+const listeners = new Set<() => void>();
+const emit = () => listeners.forEach((l) => l());
+
+export function confirm(options: ConfirmOptions): Promise<boolean> {
+  current?.resolve(false);
+  return new Promise((resolve) => {
+    current = { ...options, resolve };
+    emit();
+  });
+}
+
+function close(ok: boolean) {
+  current?.resolve(ok);
+  current = null;
+  emit();
+}
+
+export function ConfirmDialogHost() {
+  const c = useSyncExternalStore(
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    () => current,
+  );
+  const [pending, setPending] = useState(false);
+
+  const onConfirm = async () => {
+    if (!c) return;
+    if (c.action) {
+      setPending(true);
+      try {
+        await c.action();
+        close(true);
+      } catch {
+        close(false);
+      } finally {
+        setPending(false);
+      }
+    } else {
+      close(true);
+    }
+  };
+
+  return (
+    <AlertDialog open={c !== null} onOpenChange={(open) => !open && !pending && close(false)}>
+      <AlertDialogContent>
+        <AlertDialogHeader>
+          <AlertDialogTitle>{c?.title ?? "Are you sure?"}</AlertDialogTitle>
+          {c?.description && <AlertDialogDescription>{c.description}</AlertDialogDescription>}
+        </AlertDialogHeader>
+        <AlertDialogFooter>
+          <AlertDialogCancel disabled={pending}>{c?.cancelText ?? "Cancel"}</AlertDialogCancel>
+          <Button variant={c?.destructive ? "destructive" : "default"} onClick={onConfirm} disabled={pending} data-testid="confirm-action">
+            {pending && <Spinner />}
+            {c?.confirmText ?? "Confirm"}
+          </Button>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
+  );
+}

@@ -1,0 +1,205 @@
+import { ArrowUp, Pencil, Reply, X } from "lucide-react";
+import { useEffect, useRef, useState } from "react";
+import { toast } from "sonner";
+import { Button } from "@/components/ui/button";
+import { displayNameOf, useUserById } from "@/features/users/api/users";
+import { cn } from "@/lib/utils";
+import type { Message } from "@/types/api";
+import { askNotificationPermissionOnce } from "../hooks/use-room-attention";
+import { insertMention } from "../lib/mentions";
+import { MAX_TEXT, snippetOf } from "../lib/room-session";
+import { useRoomCtx } from "./room-context";
+
+export type ChatInputHandle = { insertMention: (name: string) => void; focus: () => void };
+
+const draftKey = (roomId: string) => `roomchat.draft.${roomId}`;
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function ContextBar({ icon, title, text, onCancel, cancelLabel }: { icon: React.ReactNode; title: string; text: string; onCancel: () => void; cancelLabel: string }) {
+  return (
+    <div className="flex items-center gap-2 border-b px-3 py-2 text-xs" data-testid="composer-context">
+      <span className="text-primary">{icon}</span>
+      <div className="min-w-0 flex-1">
+        <div className="font-medium">{title}</div>
+        <div className="truncate text-muted-foreground">{text}</div>
+      </div>
+      <Button variant="ghost" size="icon-sm" className="size-7" onClick={onCancel} aria-label={cancelLabel}>
+        <X className="size-4" />
+      </Button>
+    </div>
+  );
+}
+
+function ReplyBar({ message, onCancel }: { message: Message; onCancel: () => void }) {
+  const author = useUserById(message.author.userId);
+  return <ContextBar icon={<Reply className="size-4" />} title={`Replying to ${displayNameOf(author.data, message.author.userId)}`} text={snippetOf(message)} onCancel={onCancel} cancelLabel="Cancel reply" />;
+}
+
+export function ChatInput({
+  replyTo,
+  editing,
+  onCancelReply,
+  onCancelEdit,
+  onSent,
+  onEditLast,
+  handleRef,
+}: {
+  replyTo: Message | null;
+  editing: Message | null;
+  onCancelReply: () => void;
+  onCancelEdit: () => void;
+  onSent: () => void;
+  onEditLast: () => void;
+  handleRef: React.RefObject<ChatInputHandle | null>;
+}) {
+  const { session, room } = useRoomCtx();
+  const [text, setText] = useState(() => sessionStorage.getItem(draftKey(room.id)) ?? "");
+  const [savedDraft, setSavedDraft] = useState<string | null>(null);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const composing = useRef(false);
+
+  // Editing puts the message's text in the box; cancelling brings the draft back.
+  useEffect(() => {
+    if (editing) {
+      setSavedDraft((d) => d ?? text);
+      setText(editing.text ?? "");
+      requestAnimationFrame(() => {
+        const el = ref.current;
+        el?.focus();
+        el?.setSelectionRange(el.value.length, el.value.length);
+      });
+    } else if (savedDraft !== null) {
+      setText(savedDraft);
+      setSavedDraft(null);
+    }
+    // only when the edited message changes
+  }, [editing?.seq]);
+
+  useEffect(() => {
+    if (replyTo) ref.current?.focus();
+  }, [replyTo]);
+
+  useEffect(() => {
+    if (editing) return;
+    if (text) sessionStorage.setItem(draftKey(room.id), text);
+    else sessionStorage.removeItem(draftKey(room.id));
+  }, [text, editing, room.id]);
+
+  useEffect(() => {
+    handleRef.current = {
+      insertMention: (name) => {
+        const el = ref.current;
+        const focused = el && el.ownerDocument.activeElement === el;
+        const start = focused ? el.selectionStart : text.length;
+        const end = focused ? el.selectionEnd : text.length;
+        const r = insertMention(text, start, end, name, MAX_TEXT);
+        if (!r) {
+          toast.error("Message is too long to add this mention.");
+          return;
+        }
+        setText(r.value);
+        requestAnimationFrame(() => {
+          el?.focus();
+          el?.setSelectionRange(r.caret, r.caret);
+        });
+      },
+      focus: () => ref.current?.focus(),
+    };
+  });
+
+  // The server counts code points (an emoji is one), not UTF-16 units.
+  const length = codePoints(text.trim());
+  const tooLong = length > MAX_TEXT;
+  const empty = text.trim().length === 0;
+
+  const submit = () => {
+    const value = text.trim();
+    if (!value || tooLong) return;
+    if (editing) {
+      if (value === editing.text) return onCancelEdit();
+      if (!session.edit(editing.seq, value)) {
+        toast.error("You are offline. The edit was not saved; try again when connected.");
+        return;
+      }
+      onCancelEdit();
+      setSavedDraft(null);
+      setText(savedDraft ?? "");
+      return;
+    }
+    askNotificationPermissionOnce();
+    session.sendText(value, replyTo ?? undefined);
+    setText("");
+    onCancelReply();
+    onSent();
+  };
+
+  const onKeyDown = (e: React.KeyboardEvent<HTMLTextAreaElement>) => {
+    // IME composition: Enter picks a candidate, it does not send.
+    if (e.nativeEvent.isComposing || composing.current || e.keyCode === 229) return;
+    if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      submit();
+    } else if (e.key === "Escape") {
+      if (editing) onCancelEdit();
+      else if (replyTo) onCancelReply();
+    } else if (e.key === "ArrowUp" && text === "" && !editing) {
+      e.preventDefault();
+      onEditLast();
+    }
+  };
+
+  return (
+    <div className="shrink-0 px-3 pb-3 md:px-6" data-testid="composer">
+      <div className="mx-auto w-full max-w-3xl overflow-hidden rounded-xl border bg-card shadow-sm focus-within:border-ring focus-within:ring-[3px] focus-within:ring-ring/30">
+        {editing ? (
+          <ContextBar icon={<Pencil className="size-4" />} title="Editing message" text={snippetOf(editing)} onCancel={onCancelEdit} cancelLabel="Cancel editing" />
+        ) : (
+          replyTo && <ReplyBar message={replyTo} onCancel={onCancelReply} />
+        )}
+        <div className="flex items-end gap-2 p-2">
+          {/* Image, sticker and call buttons come with their own issues and go here. */}
+          <div data-slot="composer-tools" className="contents" />
+          <textarea
+            ref={ref}
+            value={text}
+            rows={1}
+            autoFocus
+            placeholder={editing ? "Edit your message" : `Message ${room.name}`}
+            aria-label="Message"
+            className="max-h-64 min-h-9 flex-1 resize-none bg-transparent px-2 py-2 text-base outline-none [field-sizing:content] placeholder:text-muted-foreground md:text-sm"
+            onChange={(e) => {
+              setText(e.target.value);
+              if (!editing && e.target.value) session.keystroke();
+            }}
+            onKeyDown={onKeyDown}
+            onCompositionStart={() => (composing.current = true)}
+            onCompositionEnd={() => (composing.current = false)}
+            onBlur={() => session.stopTyping()}
+            data-testid="composer-input"
+          />
+          <Button
+            type="button"
+            size="icon"
+            className={cn("size-9 shrink-0 rounded-lg", editing && "bg-emerald-600 hover:bg-emerald-600/90")}
+            disabled={empty || tooLong}
+            onClick={submit}
+            aria-label={editing ? "Save edit" : "Send"}
+            data-testid="send-button"
+          >
+            <ArrowUp className="size-5" />
+          </Button>
+        </div>
+        {length > MAX_TEXT - 200 && (
+          <div className={cn("px-3 pb-2 text-right text-xs", tooLong ? "text-destructive" : "text-muted-foreground")}>
+            {length} / {MAX_TEXT}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,198 @@
+import { memo } from "react";
+import { AlertCircle, Clock, Copy, Pencil, Reply, RotateCw, Trash2, X } from "lucide-react";
+import { useUserById, displayNameOf } from "@/features/users/api/users";
+import { Button } from "@/components/ui/button";
+import { ContextMenu, ContextMenuContent, ContextMenuItem, ContextMenuSeparator, ContextMenuTrigger } from "@/components/ui/context-menu";
+import { formatAbsolute, formatClock } from "@/lib/time-format";
+import { cn } from "@/lib/utils";
+import type { Message, ReplyRef } from "@/types/api";
+import type { PendingMessage } from "../lib/chat-state";
+import { isEmojiOnly } from "../lib/emoji";
+import { MessageText } from "./message-text";
+import { useConnectionStatus, useRoomCtx } from "./room-context";
+
+export type Row = {
+  key: string;
+  createdAt: number;
+  authorKind: "user" | "system" | "bot";
+  authorId?: string;
+  message?: Message;
+  pending?: PendingMessage;
+};
+
+function Quote({ reply, mine, onJump }: { reply: ReplyRef; mine: boolean; onJump: () => void }) {
+  const author = useUserById(reply.authorId);
+  return (
+    <button
+      type="button"
+      onClick={onJump}
+      className={cn(
+        "mb-1 flex max-w-full min-w-0 items-baseline gap-1.5 rounded-md border-l-2 px-2 py-1 text-left text-xs",
+        mine ? "border-white/60 bg-white/10 text-white/85 hover:bg-white/15" : "border-primary bg-background/40 text-muted-foreground hover:bg-background/60",
+      )}
+      title="Jump to the original message"
+      data-testid="reply-quote"
+    >
+      <span className="shrink-0 font-medium">{displayNameOf(author.data, reply.authorId)}</span>
+      <span className="truncate">{reply.snippet || (reply.kind === "image" ? "🖼️ Image" : "…")}</span>
+    </button>
+  );
+}
+
+function copyText(m: Message, el: HTMLElement | null) {
+  const sel = window.getSelection();
+  const selected = sel && !sel.isCollapsed && el && el.contains(sel.anchorNode) && el.contains(sel.focusNode) ? sel.toString() : "";
+  void navigator.clipboard?.writeText(selected || m.text || "").catch(() => {});
+}
+
+function PendingLabel() {
+  const status = useConnectionStatus();
+  return (
+    <span className="flex items-center gap-1" data-testid="pending-state">
+      <Clock className="size-3" />
+      {status === "open" ? "Sending…" : "Waiting for connection"}
+    </span>
+  );
+}
+
+export const MessageItem = memo(function MessageItem({ row, mine, first, last }: { row: Row; mine: boolean; first: boolean; last: boolean }) {
+  const { actions, names, me, room, session } = useRoomCtx();
+  const m = row.message;
+  const p = row.pending;
+  const text = m ? m.text : p?.text;
+  const replyTo = m?.replyTo ?? p?.replyTo;
+  const deleted = !!m?.deleted;
+  const emoji = !deleted && isEmojiOnly(text);
+  const canDelete = !!m && !deleted && (mine || room.role === "owner");
+
+  const radius = mine
+    ? cn("rounded-2xl", !first && "rounded-tr-md", !last && "rounded-br-md")
+    : cn("rounded-2xl", !first && "rounded-tl-md", !last && "rounded-bl-md");
+
+  const bubble = (
+    <div
+      className={cn(
+        "relative flex max-w-[min(36rem,85%)] flex-col",
+        mine ? "items-end self-end" : "items-start self-start",
+      )}
+    >
+      <div
+        className={cn(
+          "relative min-w-0 max-w-full text-[0.9375rem] leading-relaxed select-text",
+          emoji ? "px-1" : cn("px-3 py-1.5", radius, mine ? "bg-bubble-mine text-bubble-mine-foreground" : "bg-bubble"),
+          deleted && "bg-transparent italic text-muted-foreground ring-1 ring-border",
+          p && !p.error && "opacity-70",
+          p?.error && "ring-2 ring-destructive",
+        )}
+        data-testid="bubble"
+      >
+        {replyTo && !deleted && <Quote reply={replyTo} mine={mine && !emoji} onJump={() => actions.jumpTo(replyTo.seq)} />}
+        {deleted ? (
+          <span data-testid="deleted">This message was deleted</span>
+        ) : m?.kind === "image" ? (
+          // Images come with their own issue; until then a clean, honest placeholder.
+          <span className="text-sm opacity-80">🖼️ {m.images?.length ?? 1} image{(m.images?.length ?? 1) > 1 ? "s" : ""}</span>
+        ) : (
+          <MessageText text={text ?? ""} names={names} myName={me.displayName} mine={mine && !emoji} />
+        )}
+      </div>
+      {(last && !p?.error) || (p && !p.error) || m?.editedAt ? (
+        <div className="flex h-4 items-center gap-1.5 px-1 text-[11px] text-muted-foreground">
+          {m?.editedAt && !deleted && <span>edited</span>}
+          {p && !p.error && <PendingLabel />}
+          {m && (
+            <time dateTime={new Date(row.createdAt).toISOString()} title={formatAbsolute(row.createdAt)}>
+              {formatClock(row.createdAt)}
+            </time>
+          )}
+        </div>
+      ) : null}
+      {p?.error && (
+        <div className="flex flex-wrap items-center gap-1 pt-0.5 text-xs text-destructive" data-testid="failed-state">
+          <AlertCircle className="size-3.5" />
+          <span>Not sent: {p.error.message || p.error.code}</span>
+          <Button size="sm" variant="ghost" className="h-6 px-2 text-xs" onClick={() => session.retry(p.clientId)}>
+            <RotateCw className="size-3" />
+            Retry
+          </Button>
+          <Button size="sm" variant="ghost" className="h-6 px-2 text-xs" onClick={() => session.discard(p.clientId)}>
+            <X className="size-3" />
+            Discard
+          </Button>
+        </div>
+      )}
+      {m && !deleted && (
+        <div
+          className={cn(
+            "absolute top-0 z-10 hidden group-hover/msg:block [@media(hover:none)]:!hidden",
+            mine ? "right-full pr-1.5" : "left-full pl-1.5",
+          )}
+          data-testid="message-actions"
+        >
+          <div className={cn("flex items-center gap-0.5 rounded-md border bg-popover p-0.5 shadow-sm", mine && "flex-row-reverse")}>
+          <span className="px-1 text-[11px] whitespace-nowrap text-muted-foreground" title={formatAbsolute(row.createdAt)}>
+            {formatClock(row.createdAt)}
+          </span>
+          <Button variant="ghost" size="icon-sm" className="size-7" aria-label="Reply" onClick={() => actions.reply(m)}>
+            <Reply className="size-3.5" />
+          </Button>
+          {mine && m.kind === "text" && (
+            <Button variant="ghost" size="icon-sm" className="size-7" aria-label="Edit" onClick={() => actions.edit(m)}>
+              <Pencil className="size-3.5" />
+            </Button>
+          )}
+          {canDelete && (
+            <Button variant="ghost" size="icon-sm" className="size-7 text-destructive" aria-label="Delete" onClick={() => actions.remove(m)}>
+              <Trash2 className="size-3.5" />
+            </Button>
+          )}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+
+  const rowProps = {
+    "data-testid": "message",
+    "data-seq": m?.seq,
+    "data-client-id": p?.clientId ?? m?.clientId,
+    "data-mine": mine ? "true" : "false",
+    id: m ? `msg-${m.seq}` : undefined,
+    className: cn("group/msg flex w-full flex-col", mine ? "items-end" : "items-start"),
+  };
+
+  if (!m || deleted) return <div {...rowProps}>{bubble}</div>;
+
+  return (
+    <ContextMenu>
+      <ContextMenuTrigger asChild>
+        <div {...rowProps}>{bubble}</div>
+      </ContextMenuTrigger>
+      <ContextMenuContent className="w-44">
+        <ContextMenuItem onSelect={() => actions.reply(m)}>
+          <Reply />
+          Reply
+        </ContextMenuItem>
+        {m.kind === "text" && (
+          <ContextMenuItem onSelect={() => copyText(m, document.getElementById(`msg-${m.seq}`))}>
+            <Copy />
+            Copy
+          </ContextMenuItem>
+        )}
+        {(mine || canDelete) && <ContextMenuSeparator />}
+        {mine && m.kind === "text" && (
+          <ContextMenuItem onSelect={() => actions.edit(m)}>
+            <Pencil />
+            Edit
+          </ContextMenuItem>
+        )}
+        {canDelete && (
+          <ContextMenuItem variant="destructive" onSelect={() => actions.remove(m)}>
+            <Trash2 />
+            Delete
+          </ContextMenuItem>
+        )}
+      </ContextMenuContent>
+    </ContextMenu>
+  );
+});

@@ -1,0 +1,203 @@
+// The room's message list as an immutable value, and every way the server or the user changes
+// it. Pure: the optimistic bubbles (pending, keyed by clientId) are reconciled here with acks,
+// echoes from other tabs, catch-up after reconnect and history pages.
+import type { Message, ReplyRef } from "@/types/api";
+
+export type PendingMessage = {
+  clientId: string;
+  text: string;
+  replyToSeq?: number;
+  /** Local snapshot of the quoted message, for display until the server's arrives. */
+  replyTo?: ReplyRef;
+  createdAt: number;
+  /** Set when the server refused it (visible failed state with retry). */
+  error?: { code: string; message: string };
+};
+
+export type ChatState = {
+  /** Ascending by seq, one entry per seq. */
+  messages: Message[];
+  /** Unconfirmed sends, oldest first. */
+  pending: PendingMessage[];
+  /** Older history exists before messages[0]. */
+  hasMore: boolean;
+  /** Highest seq seen: what hello {lastSeq} asks to catch up from. 0 = nothing yet. */
+  lastSeq: number;
+  /** After a catch-up reset, seqs strictly between after and before still need fetching. */
+  gap: { after: number; before: number } | null;
+  /** A welcome has been applied at least once. */
+  loaded: boolean;
+};
+
+export const emptyChat: ChatState = {
+  messages: [],
+  pending: [],
+  hasMore: false,
+  lastSeq: 0,
+  gap: null,
+  loaded: false,
+};
+
+/** Which of two versions of the same message to keep: deletion wins, then the later edit. */
+function newer(current: Message, incoming: Message): Message {
+  if (current.deleted && !incoming.deleted) return current;
+  if (incoming.deleted && !current.deleted) return incoming;
+  if ((current.editedAt ?? 0) > (incoming.editedAt ?? 0)) return current;
+  return { ...incoming, clientId: incoming.clientId ?? current.clientId };
+}
+
+/** Merges incoming messages into a sorted list: sorted, no duplicates, newer version wins. */
+export function mergeMessages(list: Message[], incoming: Message[]): Message[] {
+  if (incoming.length === 0) return list;
+  const sortedIn = [...incoming].sort((a, b) => a.seq - b.seq);
+  // Fast path: everything is newer than what we have (live messages).
+  if (list.length === 0 || sortedIn[0].seq > list[list.length - 1].seq) {
+    return dedupeSorted(list.length ? [...list, ...sortedIn] : sortedIn);
+  }
+  const bySeq = new Map<number, Message>();
+  for (const m of list) bySeq.set(m.seq, m);
+  for (const m of sortedIn) {
+    const cur = bySeq.get(m.seq);
+    bySeq.set(m.seq, cur ? newer(cur, m) : m);
+  }
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function dedupeSorted(list: Message[]): Message[] {
+  const out: Message[] = [];
+  for (const m of list) {
+    const last = out[out.length - 1];
+    if (last && last.seq === m.seq) out[out.length - 1] = newer(last, m);
+    else out.push(m);
+  }
+  return out;
+}
+
+const maxSeq = (ms: Message[]) => ms.reduce((a, m) => Math.max(a, m.seq), 0);
+
+/** Drops pending entries that these messages confirm (my messages carrying their clientId). */
+function settlePending(pending: PendingMessage[], messages: Message[], meId: string | undefined): PendingMessage[] {
+  if (pending.length === 0) return pending;
+  const confirmed = new Set<string>();
+  for (const m of messages) {
+    if (m.clientId && (meId === undefined || m.author.userId === meId)) confirmed.add(m.clientId);
+  }
+  if (confirmed.size === 0) return pending;
+  const next = pending.filter((p) => !confirmed.has(p.clientId));
+  return next.length === pending.length ? pending : next;
+}
+
+export type WelcomeInput = { messages: Message[]; hasMore: boolean; reset?: boolean; lastSeq: number };
+
+/**
+ * First welcome: the latest page. Later welcomes (reconnect with lastSeq) bring exactly the
+ * missed messages, which are merged: loaded history and pending sends are never dropped. With
+ * reset the server skipped some; the hole is remembered in `gap` to be filled by fetching.
+ */
+export function applyWelcome(state: ChatState, w: WelcomeInput, meId: string | undefined): ChatState {
+  const first = !state.loaded || state.messages.length === 0;
+  const messages = first ? mergeMessages([], w.messages) : mergeMessages(state.messages, w.messages);
+  let gap = state.gap;
+  if (!first && w.reset && w.messages.length > 0) {
+    const oldestNew = Math.min(...w.messages.map((m) => m.seq));
+    if (oldestNew > state.lastSeq + 1) gap = { after: state.lastSeq, before: oldestNew };
+  }
+  return {
+    messages,
+    pending: settlePending(state.pending, w.messages, meId),
+    hasMore: first ? w.hasMore : state.hasMore,
+    lastSeq: Math.max(state.lastSeq, w.lastSeq ?? 0, maxSeq(w.messages)),
+    gap,
+    loaded: true,
+  };
+}
+
+/** A live message from someone (or from my other tab). */
+export function applyMessage(state: ChatState, m: Message, meId: string | undefined): ChatState {
+  return {
+    ...state,
+    messages: mergeMessages(state.messages, [m]),
+    pending: settlePending(state.pending, [m], meId),
+    lastSeq: Math.max(state.lastSeq, m.seq),
+  };
+}
+
+/** The server accepted my send: the optimistic bubble becomes the real message. */
+export function applyAck(state: ChatState, clientId: string, m: Message): ChatState {
+  const withId = m.clientId ? m : { ...m, clientId };
+  return {
+    ...state,
+    messages: mergeMessages(state.messages, [withId]),
+    pending: state.pending.filter((p) => p.clientId !== clientId),
+    lastSeq: Math.max(state.lastSeq, m.seq),
+  };
+}
+
+/** An edit or a deletion. Messages older than what is loaded are ignored (fetched fresh later). */
+export function applyUpdate(state: ChatState, m: Message): ChatState {
+  const oldest = state.messages[0]?.seq;
+  if (oldest === undefined || m.seq < oldest) return state;
+  return { ...state, messages: mergeMessages(state.messages, [m]), lastSeq: Math.max(state.lastSeq, m.seq) };
+}
+
+/** An older page (ascending). hasMore tells whether anything is older still. */
+export function applyHistory(state: ChatState, messages: Message[], hasMore: boolean): ChatState {
+  const oldestBefore = state.messages[0]?.seq ?? Infinity;
+  const reachesOlder = messages.length === 0 || messages[0].seq < oldestBefore;
+  return {
+    ...state,
+    messages: mergeMessages(state.messages, messages),
+    hasMore: reachesOlder ? hasMore : state.hasMore,
+  };
+}
+
+/** Messages fetched to fill the gap left by a reset; clears the gap once it is covered. */
+export function applyGapFill(state: ChatState, messages: Message[]): ChatState {
+  if (!state.gap) return applyHistory(state, messages, state.hasMore);
+  const merged = mergeMessages(state.messages, messages);
+  const have = new Set(merged.map((m) => m.seq));
+  let covered = true;
+  for (let s = state.gap.after + 1; s < state.gap.before; s++) {
+    if (!have.has(s)) {
+      covered = false;
+      break;
+    }
+  }
+  return { ...state, messages: merged, gap: covered ? null : state.gap };
+}
+
+export function addPending(state: ChatState, p: PendingMessage): ChatState {
+  if (state.pending.some((x) => x.clientId === p.clientId)) return state;
+  return { ...state, pending: [...state.pending, p] };
+}
+
+export function failPending(state: ChatState, clientId: string, error: { code: string; message: string }): ChatState {
+  if (!state.pending.some((p) => p.clientId === clientId)) return state;
+  return { ...state, pending: state.pending.map((p) => (p.clientId === clientId ? { ...p, error } : p)) };
+}
+
+export function retryPending(state: ChatState, clientId: string): ChatState {
+  return {
+    ...state,
+    pending: state.pending.map((p) => (p.clientId === clientId ? { ...p, error: undefined } : p)),
+  };
+}
+
+export function removePending(state: ChatState, clientId: string): ChatState {
+  return { ...state, pending: state.pending.filter((p) => p.clientId !== clientId) };
+}
+
+export const oldestSeq = (s: ChatState): number | undefined => s.messages[0]?.seq;
+export const findMessage = (s: ChatState, seq: number): Message | undefined => {
+  // binary search: messages are sorted by seq
+  let lo = 0;
+  let hi = s.messages.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = s.messages[mid];
+    if (m.seq === seq) return m;
+    if (m.seq < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+};

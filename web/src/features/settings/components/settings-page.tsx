@@ -1,0 +1,149 @@
+import { Bell, Monitor, Moon, Sun } from "lucide-react";
+import { useState } from "react";
+import { toast } from "sonner";
+import { Button } from "@/components/ui/button";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+import { Switch } from "@/components/ui/switch";
+import { sessionKey, useUser } from "@/features/auth/api/auth";
+import { api, errorMessage } from "@/lib/api-client";
+import { queryClient } from "@/lib/query-client";
+import { cn } from "@/lib/utils";
+import type { User } from "@/types/api";
+import { idleDetectionSupported, requestIdlePermission } from "../lib/idle";
+import { updateSettings, useSettings, type Theme } from "../lib/settings-store";
+
+function Row({ title, text, children, htmlFor }: { title: string; text: React.ReactNode; children: React.ReactNode; htmlFor?: string }) {
+  return (
+    <div className="flex items-start justify-between gap-6 py-4">
+      <div className="grid gap-1">
+        <Label htmlFor={htmlFor} className="text-sm font-medium">
+          {title}
+        </Label>
+        <p className="text-sm text-muted-foreground">{text}</p>
+      </div>
+      <div className="shrink-0 pt-0.5">{children}</div>
+    </div>
+  );
+}
+
+export function SettingsPage() {
+  const settings = useSettings();
+  const idleSupported = idleDetectionSupported();
+  const [notif, setNotif] = useState(() => (typeof Notification === "undefined" ? "unsupported" : Notification.permission));
+
+  const toggleStatus = async (on: boolean) => {
+    if (!on) return updateSettings({ showStatus: false });
+    const ok = await requestIdlePermission();
+    if (!ok) {
+      toast.warning("Idle Detection permission denied.");
+      return updateSettings({ showStatus: false });
+    }
+    updateSettings({ showStatus: true });
+  };
+
+  return (
+    <div className="mx-auto w-full max-w-2xl px-4 py-6 md:px-8">
+      <h1 className="mb-1 text-2xl font-semibold tracking-tight">Settings</h1>
+      <p className="mb-6 text-sm text-muted-foreground">Kept in this browser.</p>
+
+      <section className="divide-y rounded-lg border bg-card px-4">
+        <Row
+          title="Show my status"
+          htmlFor="show-status"
+          text={
+            idleSupported
+              ? "When enabled, room members see whether you are active, idle (no input for 60 s) or have your screen locked."
+              : "When enabled, room members see whether you are active, idle or locked. This browser has no Idle Detection API."
+          }
+        >
+          <Switch id="show-status" checked={settings.showStatus} disabled={!idleSupported} onCheckedChange={(v) => void toggleStatus(v)} />
+        </Row>
+        <Row
+          title="Show typing indicator"
+          htmlFor="show-typing"
+          text="When enabled, room members see a typing indicator while you type. Receiving others' indicator is unaffected."
+        >
+          <Switch id="show-typing" checked={settings.showTyping} onCheckedChange={(v) => updateSettings({ showTyping: v })} />
+        </Row>
+        <Row title="Notifications" text="Shown for new messages while the tab is hidden.">
+          {notif === "granted" ? (
+            <span className="text-sm text-emerald-500">Allowed</span>
+          ) : notif === "denied" ? (
+            <span className="text-sm text-muted-foreground">Blocked in the browser</span>
+          ) : notif === "unsupported" ? (
+            <span className="text-sm text-muted-foreground">Not supported</span>
+          ) : (
+            <Button size="sm" variant="outline" onClick={() => void Notification.requestPermission().then(setNotif)}>
+              <Bell />
+              Allow
+            </Button>
+          )}
+        </Row>
+        <div className="py-4">
+          <div className="mb-3 text-sm font-medium">Theme</div>
+          <div className="grid grid-cols-3 gap-2" role="radiogroup" aria-label="Theme">
+            {(
+              [
+                ["dark", "Dark", Moon],
+                ["light", "Light", Sun],
+                ["system", "System", Monitor],
+              ] as [Theme, string, typeof Moon][]
+            ).map(([value, label, Icon]) => (
+              <button
+                key={value}
+                role="radio"
+                aria-checked={settings.theme === value}
+                onClick={() => updateSettings({ theme: value })}
+                className={cn(
+                  "flex items-center justify-center gap-2 rounded-md border p-2 text-sm hover:bg-accent/50",
+                  settings.theme === value && "border-primary bg-primary/10",
+                )}
+              >
+                <Icon className="size-4" />
+                {label}
+              </button>
+            ))}
+          </div>
+        </div>
+      </section>
+
+      <ProfileSection />
+    </div>
+  );
+}
+
+function ProfileSection() {
+  const user = useUser();
+  const [name, setName] = useState(user?.displayName ?? "");
+  const [saving, setSaving] = useState(false);
+  if (!user) return null;
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const n = name.trim();
+    if (!n || n === user.displayName) return;
+    setSaving(true);
+    try {
+      const r = await api.patch<{ user: User }>("me", { displayName: n });
+      queryClient.setQueryData(sessionKey, r.user);
+      queryClient.setQueryData(["users", r.user.id], r.user);
+      toast.success("Display name saved");
+    } catch (err) {
+      toast.error(errorMessage(err));
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <section className="mt-6 rounded-lg border bg-card p-4">
+      <h2 className="mb-3 text-sm font-medium">Profile</h2>
+      <form className="flex flex-col gap-2 sm:flex-row" onSubmit={save}>
+        <Input aria-label="Display name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} />
+        <Button type="submit" variant="secondary" disabled={saving || !name.trim() || name.trim() === user.displayName}>
+          Save
+        </Button>
+      </form>
+      <p className="mt-2 text-xs text-muted-foreground">Signed in as @{user.username}</p>
+    </section>
+  );
+}
