@@ -204,9 +204,9 @@ run_storm() {
 main() {
   build
   mkdir -p "$RESULTS"
-  local before; before=$(cut -d' ' -f1-3 /proc/loadavg)
-  local started=$SECONDS
+  local before started=$SECONDS
   for s in $SCENARIOS; do
+    before=$(cut -d' ' -f1-3 /proc/loadavg)
     "run_$s"
     python3 "$ROOT/bench/summarize.py" collect --scenario "$s" --input "$TMP/$s.jsonl" \
       --output "$RESULTS/$DATE-$s.json" --load-before "$before" \

@@ -192,7 +192,8 @@ def report(args):
     block = (f"{BEGIN}\n"
              f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}. "
              f"Raw runs: {', '.join(f'`{x}`' for x in files)}.\n\n"
-             + "\n".join(conditions) + "\n\n" + table.render() + END)
+             + "\n".join(conditions) + "\n\nratio = roomchat ÷ baseline (higher is better for "
+             "deliveries/s, lower for everything else).\n\n" + table.render() + END)
     with open(args.doc) as f:
         doc = f.read()
     if BEGIN in doc and END in doc:

@@ -74,6 +74,13 @@ class Fanout {
   void startMax();
   void startFixed();
   void pace(int thread);
+  struct Totals {
+    LatencyHistogram latency;
+    uint64_t deliveries = 0, acks = 0, sent = 0, errors = 0;
+    std::string firstError;
+  };
+  void resetStats();
+  Totals collect();
   void drain();
   nlohmann::json measure(const std::string& name, Mode mode);
 
@@ -173,14 +180,34 @@ void Fanout::drain() {
   }, kDrainTimeout);
 }
 
-nlohmann::json Fanout::measure(const std::string& name, Mode mode) {
-  mode == Mode::kMax ? startMax() : startFixed();
-  std::this_thread::sleep_for(std::chrono::duration<double>(cfg_.warmup));
+void Fanout::resetStats() {
   onEveryThread(pool_, [this](int th) {
     auto& t = threads_[th];
     t.latency = {};
     t.deliveries = t.acks = t.sent = t.errors = 0;
   });
+}
+
+// Stops the pacers and merges every thread's figures.
+Fanout::Totals Fanout::collect() {
+  Totals sum;
+  std::mutex mu;
+  onEveryThread(pool_, [&](int th) {
+    auto& t = threads_[th];
+    if (t.pacer) t.pacer->cancel();
+    std::lock_guard lock(mu);
+    sum.latency.merge(t.latency);
+    sum.deliveries += t.deliveries, sum.acks += t.acks, sum.sent += t.sent;
+    sum.errors += t.errors;
+    if (sum.firstError.empty()) sum.firstError = t.firstError;
+  });
+  return sum;
+}
+
+nlohmann::json Fanout::measure(const std::string& name, Mode mode) {
+  mode == Mode::kMax ? startMax() : startFixed();
+  std::this_thread::sleep_for(std::chrono::duration<double>(cfg_.warmup));
+  resetStats();
   const auto before = sampleProcess(server_.pid);
   const auto metricsBefore = scrapeMetrics(server_);
   const double selfBefore = selfCpuSeconds(), t0 = nowSeconds();
@@ -191,37 +218,25 @@ nlohmann::json Fanout::measure(const std::string& name, Mode mode) {
   const auto after = sampleProcess(server_.pid);
   const auto metricsAfter = scrapeMetrics(server_);
   mode_ = Mode::kQuiet;
-
-  LatencyHistogram latency;
-  uint64_t deliveries = 0, acks = 0, sent = 0, errors = 0;
-  std::string firstError;
-  std::mutex mu;
-  onEveryThread(pool_, [&](int th) {
-    auto& t = threads_[th];
-    if (t.pacer) t.pacer->cancel();
-    std::lock_guard lock(mu);
-    latency.merge(t.latency);
-    deliveries += t.deliveries, acks += t.acks, sent += t.sent, errors += t.errors;
-    if (firstError.empty()) firstError = t.firstError;
-  });
+  const Totals sum = collect();
   drain();
-  nlohmann::json out = {
-      {"phase", name},
-      {"seconds", elapsed},
-      {"sent_per_s", sent / elapsed},
-      {"acks_per_s", acks / elapsed},
-      {"deliveries_per_s", deliveries / elapsed},
-      {"latency", latency.summary()},
-      {"server_cpu_cores", (after.cpuSeconds - before.cpuSeconds) / elapsed},
-      {"server_rss_bytes", after.rssBytes},
-      {"loadgen_cpu_cores", selfCpu / elapsed},
-      {"error_frames", errors},
-      {"first_error", firstError}};
+
+  nlohmann::json out = {{"phase", name},
+                        {"seconds", elapsed},
+                        {"sent_per_s", sum.sent / elapsed},
+                        {"acks_per_s", sum.acks / elapsed},
+                        {"deliveries_per_s", sum.deliveries / elapsed},
+                        {"latency", sum.latency.summary()},
+                        {"server_cpu_cores", (after.cpuSeconds - before.cpuSeconds) / elapsed},
+                        {"server_rss_bytes", after.rssBytes},
+                        {"loadgen_cpu_cores", selfCpu / elapsed},
+                        {"error_frames", sum.errors},
+                        {"first_error", sum.firstError}};
   if (mode == Mode::kFixed) out["target_sent_per_s"] = cfg_.fixedRate;
   if (!server_.baseline) {
-    const double queued = metricValue(metricsAfter, "roomchat_fanout_deliveries_total") -
-                          metricValue(metricsBefore, "roomchat_fanout_deliveries_total");
-    out["server_fanout_deliveries_per_s"] = queued / elapsed;
+    const std::string series = "roomchat_fanout_deliveries_total";
+    out["server_fanout_deliveries_per_s"] =
+        (metricValue(metricsAfter, series) - metricValue(metricsBefore, series)) / elapsed;
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "room/directory.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <future>
 
@@ -135,6 +137,13 @@ void LocalRoomDirectory::scheduleSweep() {
 // shard lock) and nothing touched it for idleSeconds. Its last reference is
 // released on its own strand, which closes the database there.
 void LocalRoomDirectory::sweep() {
+  // Closed rooms free their SQLite caches on their strands after the last
+  // sweep; without a trim glibc keeps those pages and a hibernated room would
+  // still cost resident memory.
+  if (trimPending_) {
+    malloc_trim(0);
+    trimPending_ = false;
+  }
   const int64_t cutoff = nowMs() - int64_t{options_.idleSeconds} * 1000;
   for (auto& shard : shards_) {
     std::vector<std::shared_ptr<Room>> idle;
@@ -151,6 +160,7 @@ void LocalRoomDirectory::sweep() {
         }
       }
     }
+    trimPending_ = trimPending_ || !idle.empty();
     for (auto& room : idle) {
       metrics().roomsHibernated.inc();
       auto& strand = room->strand();

@@ -86,6 +86,7 @@ class LocalRoomDirectory : public RoomDirectory {
   DirectoryOptions options_;
   std::array<Shard, 16> shards_;
   boost::asio::steady_timer sweepTimer_;
+  bool trimPending_ = false;  // rooms were released: give freed heap back to the OS
 };
 
 }  // namespace roomchat::room
