@@ -116,7 +116,9 @@ constexpr const char* kDeleteSession = "DELETE FROM sessions WHERE token_hash = 
 
 #define RC_ROOM_COLUMNS "r.id, r.name, r.visibility, r.owner_id, r.created_at, r.last_active_at"
 
-constexpr const char* kOwnedCount = "SELECT count(*) FROM rooms WHERE owner_id = ?1";
+// Counts only up to the limit, so the check costs O(limit), not O(rooms owned).
+constexpr const char* kOwnedCount =
+    "SELECT count(*) FROM (SELECT 1 FROM rooms WHERE owner_id = ?1 LIMIT ?2)";
 constexpr const char* kInsertRoom =
     "INSERT INTO rooms (id, name, visibility, owner_id, created_at, last_active_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -310,7 +312,7 @@ class SqliteMetaStore final : public MetaStore {
     std::lock_guard lock(mu_);
     sql::Transaction txn(*db_);
     if (Status s = txn.beginImmediate(); !s) return s;
-    auto owned = count(kOwnedCount, room.ownerId);
+    auto owned = count(kOwnedCount, room.ownerId, int64_t{maxOwned});
     if (!owned) return owned.error();
     if (*owned >= maxOwned) {
       return makeError("room_limit", "at most " + std::to_string(maxOwned) + " rooms per owner");
