@@ -12,11 +12,16 @@ HAVE_WEB := $(wildcard web/package.json)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build web run test test-server test-web bench clean
+.PHONY: all deps test-deps build web run test test-server test-web bench clean
 
 all: build
 
+# What building and serving needs; the browser for the end-to-end tests only
+# comes with test-deps.
 deps:
+	@ROOMCHAT_WEB_DEPS=0 scripts/install-deps.sh
+
+test-deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
@@ -34,7 +39,7 @@ endif
 run: build web
 	$(BUILD)/roomchat serve --listen $(LISTEN) --data $(DATA) $(if $(HAVE_WEB),--web web/dist)
 
-test: build web
+test: test-deps build web
 	$(MAKE) test-server
 ifneq ($(HAVE_WEB),)
 	$(MAKE) test-web
