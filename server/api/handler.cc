@@ -133,11 +133,9 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   auto info = s_.meta.roomById(roomId);
   if (!info) return refuse({"not_found", "no such room"});
   const std::string& userId = session->user.id;
-  room::Member member{session->user, model::Role::kGuest, s_.meta.isFavorite(roomId, userId), ""};
-  if (info->ownerId == userId) member.role = model::Role::kOwner;
-  else if (s_.meta.isMember(roomId, userId)) member.role = model::Role::kMember;
-  if (info->visibility == model::Visibility::kPrivate && member.role == model::Role::kGuest)
-    return refuse({"forbidden", "this room is private"});
+  auto view = accessTo(s_, *info, userId);
+  if (!view.ok()) return refuse(view.error());
+  room::Member member{session->user, view->role, view->isFavorite, ""};
   auto query = parseQuery(request.target().substr(
       std::min(request.target().size(), request.target().find('?') + 1)));
   if (auto tab = query.find("tab"); tab != query.end() && isValidId(tab->second))

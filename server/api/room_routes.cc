@@ -47,12 +47,7 @@ net::Response roomBusy() {
 Result<model::RoomView> viewOf(Services& s, const std::string& roomId, const std::string& userId) {
   auto room = isValidId(roomId) ? s.meta.roomById(roomId) : std::nullopt;
   if (!room) return makeError("not_found", "no such room");
-  model::RoomView v{*room, s.meta.isFavorite(roomId, userId), model::Role::kGuest, std::nullopt};
-  if (room->ownerId == userId) v.role = model::Role::kOwner;
-  else if (s.meta.isMember(roomId, userId)) v.role = model::Role::kMember;
-  if (room->visibility == model::Visibility::kPrivate && v.role == model::Role::kGuest)
-    return makeError("forbidden", "this room is private");
-  return v;
+  return accessTo(s, *room, userId);
 }
 
 Result<model::RoomView> ownedView(Services& s, Call& c) {
@@ -102,7 +97,7 @@ Result<ListParams> listParams(Call& c, int64_t defaultLimit) {
 net::Response roomList(Services& s, Call& c, const store::RoomPage& page, bool withOnline) {
   Json items = Json::array();
   for (const auto& room : page.rooms) {
-    auto view = viewOf(s, room.id, c.session->user.id);
+    auto view = accessTo(s, room, c.session->user.id);  // the row is already here
     if (!view.ok()) continue;
     if (withOnline) {
       auto awake = s.rooms.ifAwake(room.id);
@@ -185,11 +180,11 @@ net::Response createInvite(Services& s, Call& c) {
 net::Response acceptInvite(Services& s, Call& c) {
   const std::string& token = c.params[0];
   auto roomId = token.size() <= 128 ? s.meta.inviteRoom(sha256Hex(token), nowMs()) : std::nullopt;
-  if (!roomId || !s.meta.roomById(*roomId))
-    return errorResponse("not_found", "this invite is unknown or has expired");
+  auto room = roomId ? s.meta.roomById(*roomId) : std::nullopt;
+  if (!room) return errorResponse("not_found", "this invite is unknown or has expired");
   const std::string& userId = c.session->user.id;
-  if (s.meta.roomById(*roomId)->ownerId != userId) s.meta.addMember(*roomId, userId, nowMs());
-  auto view = viewOf(s, *roomId, userId);
+  if (room->ownerId != userId) s.meta.addMember(room->id, userId, nowMs());
+  auto view = accessTo(s, *room, userId);
   if (!view.ok()) return errorResponse(view.error());
   return jsonResponse(http::status::ok, Json{{"room", proto::toJson(*view)}});
 }

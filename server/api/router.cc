@@ -33,6 +33,16 @@ std::optional<Session> sessionOf(Services& s, const net::Request& request) {
   return Session{std::move(*user), std::move(hash)};
 }
 
+Result<model::RoomView> accessTo(Services& s, const model::Room& room,
+                                 const std::string& userId) {
+  model::RoomView v{room, s.meta.isFavorite(room.id, userId), model::Role::kGuest, std::nullopt};
+  if (room.ownerId == userId) v.role = model::Role::kOwner;
+  else if (s.meta.isMember(room.id, userId)) v.role = model::Role::kMember;
+  if (room.visibility == model::Visibility::kPrivate && v.role == model::Role::kGuest)
+    return makeError("forbidden", "this room is private");
+  return v;
+}
+
 void Router::add(net::http::verb method, std::string pattern, Route route, bool needsSession) {
   entries_.push_back({method, split(pattern), std::move(route), needsSession});
 }

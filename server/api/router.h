@@ -32,6 +32,11 @@ struct Call {
 // The session of a request's cookie, if it is live.
 std::optional<Session> sessionOf(Services& s, const net::Request& request);
 
+// The room as `userId` may see it, from its row: role owner/member/guest and
+// isFavorite; Error{"forbidden"} for a private room the user is not in. The
+// one access rule shared by the routes and the WebSocket upgrade.
+Result<model::RoomView> accessTo(Services& s, const model::Room& room, const std::string& userId);
+
 class Router {
  public:
   using Route = std::function<net::Response(Call&)>;
