@@ -1,6 +1,9 @@
 #include "api/http_util.h"
 
+#include <algorithm>
 #include <charconv>
+
+#include "net/static_files.h"
 
 namespace roomchat::api {
 
@@ -46,26 +49,15 @@ net::Response noContent() {
   return res;
 }
 
-std::optional<std::string> urlDecode(std::string_view s, bool plusIsSpace) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+' && plusIsSpace) {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      unsigned v = 0;
-      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-      if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
-      out.push_back(static_cast<char>(v));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+namespace {
+
+std::optional<std::string> formDecode(std::string_view s) {
+  std::string spaced(s);
+  std::replace(spaced.begin(), spaced.end(), '+', ' ');
+  return net::decodePath(spaced);
 }
+
+}  // namespace
 
 std::map<std::string, std::string> parseQuery(std::string_view query) {
   std::map<std::string, std::string> out;
@@ -75,8 +67,8 @@ std::map<std::string, std::string> parseQuery(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
-    auto key = urlDecode(pair.substr(0, eq), true);
-    auto value = urlDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    auto key = formDecode(pair.substr(0, eq));
+    auto value = formDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
     // A malformed escape keeps a marker value that fails every later check.
     if (key) out.emplace(*key, value ? *value : std::string(1, '\0'));
   }

@@ -24,9 +24,9 @@ net::Response errorResponse(const Error& error);
 net::Response errorResponse(std::string code, std::string message);
 net::Response noContent();
 
-// Splits "a=1&b=x%20y" into decoded pairs (the first of a repeated key wins).
+// Splits "a=1&b=x%20y+z" into decoded pairs (the first of a repeated key
+// wins; '+' is a space). Percent-decoding is net::decodePath's.
 std::map<std::string, std::string> parseQuery(std::string_view query);
-std::optional<std::string> urlDecode(std::string_view s, bool plusIsSpace);
 
 // Parses a JSON object body; Error{"bad_request"} when it is not one.
 Result<Json> parseJsonBody(std::string_view body);

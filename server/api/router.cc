@@ -1,6 +1,7 @@
 #include "api/router.h"
 
 #include "base/ids.h"
+#include "net/static_files.h"
 
 namespace roomchat::api {
 
@@ -51,7 +52,7 @@ net::Response Router::dispatch(Services& s, const net::Request& request,
                                const net::Peer& peer) const {
   std::string_view target = request.target();
   size_t q = target.find('?');
-  auto path = urlDecode(target.substr(0, q), false);
+  auto path = net::decodePath(target.substr(0, q));
   if (!path) return errorResponse("bad_request", "malformed path");
   auto segments = split(*path);
   bool pathMatched = false;
