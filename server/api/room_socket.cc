@@ -48,12 +48,10 @@ RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
       abuse_(kAbuseRate, kAbuseBurst) {}
 
 void RoomSocket::onOpen(std::shared_ptr<net::WsChannel> channel) {
-  channel_ = channel;
+  channel_ = std::move(channel);
   auto self = shared_from_this();
   registry_.track(sessionHash_, self);
-  asio::post(room_->strand(), [self, room = room_, member = std::move(*member_)]() mutable {
-    room->attach(self, self->connId_, std::move(member));
-  });
+  room_->attach(self, connId_, std::move(*member_));
   member_.reset();
 }
 
@@ -63,9 +61,13 @@ void RoomSocket::onText(std::string&& text) {
     return reject(error->code, error->message, error->clientId);
   auto& frame = std::get<proto::ClientFrame>(parsed);
   if (!admit(frame) || !imagesExist(frame)) return;
-  asio::post(room_->strand(), [room = room_, id = connId_, f = std::move(frame)]() mutable {
-    room->handle(id, std::move(f));
-  });
+  room_->handle(connId_, std::move(frame));
+}
+
+// The protocol is JSON text; a binary frame is answered, never ignored.
+void RoomSocket::onBinary(std::string&&) {
+  if (frames_.take(nowMs())) reject("bad_frame", "frames are JSON text, not binary", std::nullopt);
+  else reject("rate_limited", "slow down", std::nullopt);
 }
 
 bool RoomSocket::admit(const proto::ClientFrame& frame) {
@@ -101,15 +103,18 @@ void RoomSocket::reject(const std::string& code, const std::string& message,
 void RoomSocket::onClose() {
   registry_.untrack(sessionHash_, this);
   registry_.release(userId_);
-  asio::post(room_->strand(), [room = room_, id = connId_] { room->detach(id); });
+  room_->detach(connId_);
+  channel_.reset();
 }
 
 void RoomSocket::send(std::shared_ptr<const std::string> frame) {
-  if (auto channel = channel_.lock()) channel->send(std::move(frame));
+  if (channel_) channel_->send(std::move(frame));
 }
 
 void RoomSocket::close(uint16_t code, std::string reason) {
-  if (auto channel = channel_.lock()) channel->close(code, std::move(reason));
+  asio::post(room_->strand(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
+    if (self->channel_) self->channel_->close(code, std::move(r));
+  });
 }
 
 }  // namespace roomchat::api

@@ -1,8 +1,10 @@
-// RoomSocket joins one WebSocket to one room. On the socket's strand it parses
-// and validates each frame (proto), applies the per-connection rate limits,
-// answers malformed frames itself, and posts only well-formed frames to the
-// room's strand; the room sends back through it. A flood therefore costs the
-// flooder's strand, never the room's. Repeated abuse closes the socket (1008).
+// RoomSocket joins one WebSocket to one room. The socket lives on the room's
+// strand (a room's connections are part of the room's shard), so frames reach
+// the room and the room's broadcasts reach the socket without a hop. Each
+// frame is parsed and validated (proto) and rate-limited here; malformed or
+// excess frames are answered here and never reach the room's state. Repeated
+// abuse closes the socket (1008), and the socket layer reads a bounded amount
+// per strand turn, so a flooder cannot monopolize its room.
 #pragma once
 
 #include <memory>
@@ -32,12 +34,15 @@ class RoomSocket : public net::WsEndpoint,
              ConnectionRegistry& registry, const blob::BlobStore& blobs,
              const SocketLimits& limits);
 
-  // net::WsEndpoint, on the socket's strand.
+  // net::WsEndpoint, on the room's strand.
+  net::Strand strand() const override { return room_->strand(); }
   void onOpen(std::shared_ptr<net::WsChannel> channel) override;
   void onText(std::string&& text) override;
+  void onBinary(std::string&& bytes) override;
   void onClose() override;
 
-  // room::Connection, from the room's strand (or the registry).
+  // room::Connection. send: on the room's strand. close: from any thread
+  // (the registry closes a session's sockets at logout).
   void send(std::shared_ptr<const std::string> frame) override;
   void close(uint16_t code, std::string reason) override;
 
@@ -55,7 +60,7 @@ class RoomSocket : public net::WsEndpoint,
   ConnectionRegistry& registry_;
   const blob::BlobStore& blobs_;
   proto::Limits frameLimits_;
-  std::weak_ptr<net::WsChannel> channel_;  // set once in onOpen
+  std::shared_ptr<net::WsChannel> channel_;  // from onOpen to onClose
   auth::TokenBucket messages_;
   auth::TokenBucket frames_;
   auth::TokenBucket abuse_;

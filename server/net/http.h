@@ -11,6 +11,8 @@
 #include <string>
 #include <variant>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/http.hpp>
 
 namespace roomchat::net {
@@ -22,6 +24,8 @@ using RequestHeader = http::request_header<>;
 using Response = http::response<http::string_body>;
 using Reply = http::message_generator;
 
+using Strand = boost::asio::strand<boost::asio::any_io_executor>;
+
 struct Peer {
   std::string ip;
 };
@@ -30,9 +34,11 @@ struct Peer {
 class WsChannel {
  public:
   virtual ~WsChannel() = default;
-  // Queues a text frame. Safe from any thread. Frames are shared and
-  // immutable, so a broadcast serializes once. A peer whose queue passes the
-  // bound is closed with 1008 and later frames are dropped.
+  // Queues a text frame. Frames are shared and immutable, so a broadcast
+  // serializes once. A peer whose queue passes the bound is closed with 1008
+  // and later frames are dropped. Safe from any thread; on the endpoint's
+  // strand it is a plain enqueue, and every frame queued in one strand turn
+  // goes out in one write.
   virtual void send(std::shared_ptr<const std::string> frame) = 0;
   // Closes after the frames already queued. Safe from any thread; idempotent.
   virtual void close(uint16_t code, std::string reason) = 0;
@@ -41,11 +47,16 @@ class WsChannel {
 class WsEndpoint {
  public:
   virtual ~WsEndpoint() = default;
+  // The strand every callback below runs on and the socket's I/O completes
+  // on. A room's sockets share the room's strand, so the room writes to them
+  // directly and one room never waits on another.
+  virtual Strand strand() const = 0;
   // The handshake succeeded. Called once, before any onText.
   virtual void onOpen(std::shared_ptr<WsChannel> channel) = 0;
-  // One complete text frame, on the socket's strand; the next frame is not
-  // read until this returns.
+  // One complete text message; the next is not read until this returns.
   virtual void onText(std::string&& text) = 0;
+  // One complete binary message, under the same rules.
+  virtual void onBinary(std::string&& bytes) = 0;
   // The socket is gone (closed by either side or failed). Called exactly once,
   // also when the handshake failed (then without onOpen).
   virtual void onClose() = 0;

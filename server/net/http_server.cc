@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
@@ -111,6 +112,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void upgrade() {
     stream_.expires_never();
     auto request = std::make_shared<Request>(parser_->release());
+    if (auto refusal = checkHandshake(*request)) return onUpgradeDecision(std::move(*request), std::move(*refusal));
     handler_.upgrade(*request, peer_, [self = shared_from_this(), request](UpgradeDecision d) {
       asio::post(self->stream_.get_executor(), [self, request, d = std::move(d)]() mutable {
         self->onUpgradeDecision(std::move(*request), std::move(d));
@@ -127,8 +129,27 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     auto endpoint = std::get<std::shared_ptr<WsEndpoint>>(std::move(decision));
+    std::string early = beast::buffers_to_string(buffer_.data());
     auto ws = std::make_shared<WsSession>(stream_.release_socket(), std::move(endpoint), limits_);
-    ws->run(std::move(request));
+    ws->run(request, std::move(early));
+  }
+
+  // The parts of an upgrade request the framing relies on (RFC 6455 §4.2.1);
+  // is_upgrade() already checked the method, version and Upgrade headers.
+  static std::optional<UpgradeDecision> checkHandshake(const Request& request) {
+    if (request[http::field::sec_websocket_version] != "13") {
+      Response res{http::status::upgrade_required, request.version()};
+      res.set(http::field::sec_websocket_version, "13");
+      res.set(http::field::content_type, "application/json");
+      res.body() = R"({"error":{"code":"bad_request","message":"WebSocket version 13 only"}})";
+      res.keep_alive(false);
+      res.prepare_payload();
+      return UpgradeDecision(Reply(std::move(res)));
+    }
+    if (!ws::isValidClientKey(request[http::field::sec_websocket_key]))
+      return UpgradeDecision(plainError(http::status::bad_request, "bad_request",
+                                        "bad Sec-WebSocket-Key", request.version()));
+    return std::nullopt;
   }
 
   void shutdown() {
