@@ -66,7 +66,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (parser_->content_length() && *parser_->content_length() > limit)
       return failRead(http::error::body_limit);
     parser_->body_limit(limit);
-    stream_.expires_after(limits_.requestTimeout);
+    // No new deadline: the one set before the header covers the whole request.
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::onBody, shared_from_this()));
   }
