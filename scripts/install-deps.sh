@@ -13,7 +13,10 @@ if [ "${ROOMCHAT_WEB_DEPS:-1}" = 1 ]; then
   packages+=(chromium)
 fi
 if [ "${ROOMCHAT_SANITIZER_DEPS:-0}" = 1 ]; then
-  packages+=(clang libclang-rt-14-dev)
+  # libclang-rt-14-dev: the ASan/UBSan/libFuzzer runtimes (clang does not pull
+  # them in). llvm: llvm-symbolizer, without which sanitizer and fuzzer
+  # reports show bare addresses instead of file:line.
+  packages+=(clang libclang-rt-14-dev llvm)
 fi
 
 missing=()

@@ -1,7 +1,4 @@
 // API.md §2: rooms, favorites, invites, history and search over HTTP.
-#include <chrono>
-#include <future>
-
 #include <boost/asio/post.hpp>
 
 #include "api/router.h"
@@ -20,28 +17,6 @@ namespace {
 constexpr int64_t kDefaultListLimit = 20;
 constexpr int64_t kDefaultPageLimit = 25;
 constexpr size_t kMaxSearchChars = 200;
-
-constexpr auto kRoomAnswerDeadline = std::chrono::seconds(10);
-
-// Runs f(room) on the room's strand and waits for its answer (we are on the
-// work pool, never on an io thread, so waiting cannot starve the room).
-// Nothing when the room does not answer in time (the server is stopping).
-template <class F>
-auto onStrand(const std::shared_ptr<room::Room>& room, F f)
-    -> std::optional<std::invoke_result_t<F, room::Room&>> {
-  using R = std::invoke_result_t<F, room::Room&>;
-  auto promise = std::make_shared<std::promise<R>>();
-  auto done = promise->get_future();
-  asio::post(room->strand(), [room, promise, f = std::move(f)] { promise->set_value(f(*room)); });
-  if (done.wait_for(kRoomAnswerDeadline) != std::future_status::ready) return std::nullopt;
-  return done.get();
-}
-
-net::Response roomBusy() {
-  auto res = errorResponse("unavailable", "the room did not answer in time");
-  res.result(http::status::service_unavailable);
-  return res;
-}
 
 // The room as `userId` may see it: 404 unknown, 403 private and not a member.
 Result<model::RoomView> viewOf(Services& s, const std::string& roomId, const std::string& userId) {
@@ -224,8 +199,9 @@ net::Response messages(Services& s, Call& c) {
   if (!room.ok()) return errorResponse(room.error());
   const int64_t beforeSeq = before->value_or(0);
   const int pageLimit = static_cast<int>(limit->value_or(kDefaultPageLimit));
-  auto page = onStrand(*room, [=](room::Room& r) { return r.history(beforeSeq, pageLimit); });
-  if (!page) return roomBusy();
+  // Read on this pool thread, on the room's read connection: the strand keeps committing.
+  auto page = (*room)->history(beforeSeq, pageLimit);
+  if (!page.ok()) return errorResponse(page.error());
   return jsonResponse(http::status::ok,
                       Json{{"items", messagesJson(page->messages)}, {"hasMore", page->hasMore}});
 }
@@ -248,8 +224,8 @@ net::Response search(Services& s, Call& c) {
   auto room = wake(s, *view);
   if (!room.ok()) return errorResponse(room.error());
   const int pageLimit = static_cast<int>(limit->value_or(kDefaultPageLimit));
-  auto page = onStrand(*room, [=](room::Room& r) { return r.search(q, beforeSeq, pageLimit); });
-  if (!page) return roomBusy();
+  auto page = (*room)->search(q, beforeSeq, pageLimit);
+  if (!page.ok()) return errorResponse(page.error());
   Json next = page->hasMore && !page->messages.empty()
                   ? Json(proto::encodeSeqCursor(page->messages.back().seq))
                   : Json(nullptr);

@@ -36,9 +36,10 @@ std::optional<Session> sessionOf(Services& s, const net::Request& request) {
 
 Result<model::RoomView> accessTo(Services& s, const model::Room& room,
                                  const std::string& userId) {
-  model::RoomView v{room, s.meta.isFavorite(room.id, userId), model::Role::kGuest, std::nullopt};
+  const store::Membership ties = s.meta.membership(room.id, userId);
+  model::RoomView v{room, ties.favorite, model::Role::kGuest, std::nullopt};
   if (room.ownerId == userId) v.role = model::Role::kOwner;
-  else if (s.meta.isMember(room.id, userId)) v.role = model::Role::kMember;
+  else if (ties.member) v.role = model::Role::kMember;
   if (room.visibility == model::Visibility::kPrivate && v.role == model::Role::kGuest)
     return makeError("forbidden", "this room is private");
   return v;

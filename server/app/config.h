@@ -42,6 +42,7 @@ struct Config {
   size_t outboundQueueFrames = 1024;      // a reader this far behind is closed (1008)
   size_t maxTextChars = 4000;
   int callGraceSeconds = 10;
+  int requestTimeoutSeconds = 15;         // a whole HTTP request (headers and body) within this
 };
 
 }  // namespace roomchat::app

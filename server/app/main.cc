@@ -41,6 +41,9 @@ void addServeOptions(CLI::App& serve, Config& c) {
   serve.add_option("--outbound-queue-frames", c.outboundQueueFrames);
   serve.add_option("--max-text-chars", c.maxTextChars);
   serve.add_option("--call-grace-seconds", c.callGraceSeconds);
+  serve.add_option("--request-timeout-seconds", c.requestTimeoutSeconds,
+                   "slow headers and bodies are cut after this")
+      ->check(CLI::Range(1, 3600));
 }
 
 }  // namespace

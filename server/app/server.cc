@@ -109,24 +109,26 @@ int runServer(const Config& config) {
   }
   std::error_code ec;
   fs::create_directories(fs::path(config.dataDir) / "rooms", ec);
-  auto meta = store::openSqliteMetaStore((fs::path(config.dataDir) / "meta.db").string());
-  if (!meta.ok()) {
-    spdlog::error("cannot open the meta database: {}", meta.error().message);
+  auto opened = store::openSqliteMetaStore((fs::path(config.dataDir) / "meta.db").string());
+  if (!opened.ok()) {
+    spdlog::error("cannot open the meta database: {}", opened.error().message);
     return 1;
   }
+  std::unique_ptr<store::MetaStore> meta = std::move(*opened);
 
   const int ioThreads = config.ioThreads > 0
                             ? config.ioThreads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   asio::io_context ioc(ioThreads);
   asio::thread_pool work(std::max(1, config.workThreads));
-  ActivityWriter activity(**meta, work);
+  ActivityWriter activity(*meta, work);
 
   room::DirectoryOptions dirOptions;
   dirOptions.roomsDir = fs::path(config.dataDir) / "rooms";
   dirOptions.storeOptions.synchronousFull = config.synchronousFull;
   dirOptions.idleSeconds = config.roomIdleSeconds;
   dirOptions.roomLimits.callGraceMs = int64_t{config.callGraceSeconds} * 1000;
+  dirOptions.work = work.get_executor();
   dirOptions.hooks.activity = [&activity](const std::string& id, int64_t at) {
     activity.note(id, at);
   };
@@ -137,6 +139,7 @@ int runServer(const Config& config) {
   net::ServerLimits netLimits;
   netLimits.wsMaxFrameBytes = config.maxFrameBytes;
   netLimits.wsOutboundFrames = config.outboundQueueFrames;
+  netLimits.requestTimeout = std::chrono::seconds(config.requestTimeoutSeconds);
 
   api::ApiLimits limits;
   limits.maxRoomsPerOwner = config.maxRoomsPerOwner;
@@ -150,7 +153,7 @@ int runServer(const Config& config) {
   if (origin.empty()) origin = "http://" + config.listen;  // fixed below once the port is known
   const double perMinute = 1.0 / 60.0;
   api::Services services{
-      **meta,
+      *meta,
       directory,
       blobs,
       connections,

@@ -69,6 +69,7 @@ struct Metrics {
   Histogram roomQueueDepth{Histogram::kCountBuckets};    // frames waiting when a room flushes
   Histogram httpSeconds{Histogram::kSecondsBuckets};
   Histogram wakeSeconds{Histogram::kSecondsBuckets};     // opening a hibernated room
+  Histogram checkpointSeconds{Histogram::kSecondsBuckets};  // WAL checkpoints, off the strands
 
   // `extra` appends gauges computed at scrape time (e.g. rooms on disk).
   std::string render(const std::function<void(std::string&)>& extra = {}) const;

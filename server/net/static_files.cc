@@ -61,12 +61,20 @@ std::string_view contentTypeFor(const fs::path& file) {
   return "application/octet-stream";
 }
 
+// Never throws: an unusable folder (empty path, no working directory) leaves
+// root_ empty and the server answers 404 for files instead of not starting.
 StaticFiles::StaticFiles(fs::path root) {
   std::error_code ec;
-  root_ = fs::weakly_canonical(fs::absolute(root), ec);
+  fs::path absolute = fs::absolute(root, ec);
+  if (ec) return;
+  root_ = fs::weakly_canonical(absolute, ec);
+  if (ec) root_.clear();
 }
 
 std::optional<fs::path> StaticFiles::resolve(std::string_view target) const {
+  // Without a root every path would count as "inside" it (and be relative to
+  // the working directory): serve nothing.
+  if (root_.empty()) return std::nullopt;
   std::string_view path = target.substr(0, target.find_first_of("?#"));
   auto decoded = decodePath(path);
   if (!decoded || decoded->empty() || decoded->front() != '/') return std::nullopt;

@@ -21,8 +21,15 @@ class StaticFiles {
   // caller answers 404).
   std::optional<Reply> serve(const Request& request) const;
 
- private:
+  // The file serve() would send for `target` (a request target, query and
+  // fragment ignored): a canonical path of a regular file inside root(), or
+  // nullopt. Public so tests and the fuzzer can check that promise directly.
   std::optional<std::filesystem::path> resolve(std::string_view target) const;
+
+  // The canonical folder files are served from (empty when it was unusable).
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
   std::filesystem::path root_;
 };
 

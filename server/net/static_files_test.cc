@@ -52,6 +52,26 @@ TEST_F(StaticFilesTest, RefusesEveryWayOutOfTheFolder) {
     EXPECT_FALSE(get(target).has_value()) << target;
 }
 
+TEST_F(StaticFilesTest, ResolvesToCanonicalFilesInsideTheRoot) {
+  StaticFiles files(root_ / "web");
+  const fs::path web = fs::canonical(root_ / "web");
+  EXPECT_EQ(files.root(), web);
+  EXPECT_EQ(files.resolve("/assets/app-1234.js?v=2"), web / "assets" / "app-1234.js");
+  EXPECT_EQ(files.resolve("/assets/./x/../app-1234.js"), web / "assets" / "app-1234.js");
+  EXPECT_EQ(files.resolve("/rooms/abc#x"), web / "index.html");
+  // "//abs/path" names an absolute path once the leading '/' is dropped.
+  EXPECT_FALSE(files.resolve("/" + (root_ / "secret.txt").string()).has_value());
+  EXPECT_FALSE(files.resolve("/link.txt").has_value());
+}
+
+TEST(StaticFilesNoRoot, ResolvesNothingWithoutAUsableRoot) {
+  // fs::absolute throws on an empty path; the constructor must not.
+  StaticFiles files{fs::path()};
+  EXPECT_TRUE(files.root().empty());
+  EXPECT_FALSE(files.resolve("/index.html").has_value());
+  EXPECT_FALSE(files.resolve("/etc/hostname.txt").has_value());
+}
+
 TEST(DecodePath, RejectsMalformedEscapes) {
   EXPECT_EQ(decodePath("/a%20b"), "/a b");
   EXPECT_FALSE(decodePath("/a%2"));

@@ -16,7 +16,13 @@ namespace roomchat::room {
 namespace asio = boost::asio;
 
 LocalRoomDirectory::LocalRoomDirectory(asio::io_context& ioc, DirectoryOptions options)
-    : ioc_(ioc), options_(std::move(options)), sweepTimer_(ioc) {}
+    : ioc_(ioc),
+      options_(std::move(options)),
+      work_(options_.work ? options_.work : asio::any_io_executor(ioc.get_executor())),
+      sweepTimer_(ioc) {
+  // Rooms run their checkpoints on work_, never inside a commit on a strand.
+  options_.storeOptions.manualCheckpoints = true;
+}
 
 LocalRoomDirectory::~LocalRoomDirectory() = default;
 
@@ -39,8 +45,8 @@ Result<std::shared_ptr<Room>> LocalRoomDirectory::open(Shard& shard, const model
     }
     return store.error();
   }
-  auto room = std::make_shared<Room>(info.id, ioc_.get_executor(), std::move(store.value()), info,
-                                     options_.hooks, options_.roomLimits);
+  auto room = std::make_shared<Room>(info.id, ioc_.get_executor(), work_, std::move(store.value()),
+                                     info, options_.hooks, options_.roomLimits);
   shard.rooms.emplace(info.id, room);
   metrics().roomsWoken.inc();
   metrics().wakeSeconds.observe(
@@ -132,10 +138,10 @@ void LocalRoomDirectory::scheduleSweep() {
   });
 }
 
-// A room is idle when only this map holds it (no connection, no request and
-// no posted work keeps a reference: every reference is handed out under the
-// shard lock) and nothing touched it for idleSeconds. Its last reference is
-// released on its own strand, which closes the database there.
+// A room is idle when only this map holds it (no connection, no request, no
+// posted work and no checkpoint in flight keeps a reference: every reference
+// is handed out under the shard lock) and nothing touched it for idleSeconds.
+// As the only owner, a work pool thread then closes its files and releases it.
 void LocalRoomDirectory::sweep() {
   // Closed rooms free their SQLite caches on their strands after the last
   // sweep; without a trim glibc keeps those pages and a hibernated room would
@@ -163,8 +169,10 @@ void LocalRoomDirectory::sweep() {
     trimPending_ = trimPending_ || !idle.empty();
     for (auto& room : idle) {
       metrics().roomsHibernated.inc();
-      auto& strand = room->strand();
-      asio::post(strand, [r = std::move(room)]() mutable { r.reset(); });
+      asio::post(work_, [r = std::move(room)]() mutable {
+        r->hibernate();
+        r.reset();
+      });
     }
   }
 }

@@ -6,7 +6,8 @@
 // nothing here: no entry, no open file; its state is its database file
 // (rooms/<first two chars of id>/<id>.db) and its row in the meta store.
 // A room with no connections and no work for `idleSeconds` is closed by a
-// periodic sweep. Thread safety: all methods may be called from any thread
+// periodic sweep; the closing (a checkpoint and fsyncs) runs on the work
+// pool, never on an io thread. Thread safety: all methods may be called from any thread
 // (the map is sharded behind mutexes; no room code runs under them, except
 // opening and closing a database file).
 #pragma once
@@ -52,6 +53,8 @@ struct DirectoryOptions {
   int idleSeconds = 30;
   RoomHooks hooks;
   RoomLimits roomLimits;
+  // Blocking file work: checkpoints and hibernation. Unset: the io_context.
+  boost::asio::any_io_executor work;
 };
 
 class LocalRoomDirectory : public RoomDirectory {
@@ -84,6 +87,7 @@ class LocalRoomDirectory : public RoomDirectory {
 
   boost::asio::io_context& ioc_;
   DirectoryOptions options_;
+  boost::asio::any_io_executor work_;
   std::array<Shard, 16> shards_;
   boost::asio::steady_timer sweepTimer_;
   bool trimPending_ = false;  // rooms were released: give freed heap back to the OS

@@ -31,11 +31,16 @@ std::string snippetOf(const Message& m) {
 
 }  // namespace
 
-Room::Room(std::string id, asio::any_io_executor executor, std::unique_ptr<store::RoomStore> store,
-           model::Room info, RoomHooks hooks, RoomLimits limits)
+Room::Room(std::string id, asio::any_io_executor executor, asio::any_io_executor work,
+           std::unique_ptr<store::RoomStore> store, model::Room info, RoomHooks hooks,
+           RoomLimits limits)
     : id_(std::move(id)),
       strand_(asio::make_strand(executor)),
+      work_(std::move(work)),
       store_(std::move(store)),
+      file_(store_->file()),
+      storeOptions_(store_->options()),
+      reader_(file_, id_),
       info_(std::move(info)),
       hooks_(std::move(hooks)),
       limits_(limits) {
@@ -113,14 +118,16 @@ void Room::handle(const std::string& connId, proto::ClientFrame&& frame) {
 void Room::onHello(Conn& c, const std::string& connId, const proto::Hello& f) {
   proto::Welcome w;
   const int64_t last = store_->lastSeq();
-  if (f.lastSeq && *f.lastSeq <= last && last - *f.lastSeq <= limits_.catchUpMax) {
-    auto page = store_->after(*f.lastSeq, limits_.catchUpMax);
-    w.messages = std::move(page.messages);
+  const bool catchUp = f.lastSeq && *f.lastSeq <= last && last - *f.lastSeq <= limits_.catchUpMax;
+  auto page = catchUp ? store_->after(*f.lastSeq, limits_.catchUpMax)
+                      : store_->before(0, limits_.pageSize);
+  // No welcome without its messages: the client retries its hello.
+  if (!page.ok()) return sendError(c, "storage_unavailable", "the history could not be read");
+  w.messages = std::move(page->messages);
+  if (catchUp) {
     w.hasMore = !w.messages.empty() ? w.messages.front().seq > 1 : *f.lastSeq > 0;
   } else {
-    auto page = store_->before(0, limits_.pageSize);
-    w.messages = std::move(page.messages);
-    w.hasMore = page.hasMore;
+    w.hasMore = page->hasMore;
     w.reset = f.lastSeq.has_value();
   }
   bool rebound = false;
@@ -149,26 +156,36 @@ bool Room::dedup(Conn& c, const std::string& connId, const std::string& clientId
       return true;
     }
   }
-  if (auto existing = store_->byClientId(userId, clientId)) {
-    sendTo(c, proto::ackFrame(clientId, *existing));
+  auto existing = store_->byClientId(userId, clientId);
+  if (!existing.ok()) {  // unknown whether it is a repeat: storing it could duplicate it
+    sendError(c, "storage_unavailable", "the message could not be stored", clientId);
+    return true;
+  }
+  if (*existing) {
+    sendTo(c, proto::ackFrame(clientId, **existing));
     return true;
   }
   return false;
 }
 
-std::optional<model::ReplyRef> Room::replySnapshot(int64_t seq) {
+Result<std::optional<model::ReplyRef>> Room::replySnapshot(int64_t seq) {
   auto target = store_->bySeq(seq);
-  if (!target || target->deleted) return std::nullopt;
-  return model::ReplyRef{target->seq, target->authorId, target->kind, snippetOf(*target)};
+  if (!target.ok()) return target.error();
+  if (!*target || (*target)->deleted) return std::optional<model::ReplyRef>();
+  const Message& m = **target;
+  return std::optional(model::ReplyRef{m.seq, m.authorId, m.kind, snippetOf(m)});
 }
 
 void Room::onSend(Conn& c, const std::string& connId, proto::Send&& f) {
   if (dedup(c, connId, f.clientId)) return;
   Message m;
   if (f.replyToSeq) {
-    m.replyTo = replySnapshot(*f.replyToSeq);
-    if (!m.replyTo) return sendError(c, "not_found", "the message replied to does not exist",
-                                     f.clientId);
+    auto reply = replySnapshot(*f.replyToSeq);
+    if (!reply.ok())
+      return sendError(c, "storage_unavailable", "the message could not be stored", f.clientId);
+    if (!*reply) return sendError(c, "not_found", "the message replied to does not exist",
+                                  f.clientId);
+    m.replyTo = std::move(*reply);
   }
   m.createdAt = nowMs();
   m.id = uuidV7(m.createdAt);
@@ -215,6 +232,33 @@ void Room::flush() {
   metrics().messagesPersisted.inc(batch.size());
   broadcastCommitted(sends, batch, duplicates);
   if (hooks_.activity) hooks_.activity(id_, batch.back().createdAt);
+  maybeCheckpoint();
+}
+
+// The task holds the room, so the directory does not hibernate it meanwhile,
+// and its completion comes back to the strand before another may start.
+void Room::maybeCheckpoint() {
+  if (!store_ || checkpointing_ || store_->walPages() < limits_.checkpointPages) return;
+  checkpointing_ = true;
+  const auto mode = store_->walPages() >= limits_.restartPages ? store::CheckpointMode::kRestart
+                                                               : store::CheckpointMode::kPassive;
+  asio::post(work_, [self = shared_from_this(), mode] {
+    const auto started = std::chrono::steady_clock::now();
+    Status status = store::RoomStore::checkpoint(self->file_, mode, self->storeOptions_);
+    metrics().checkpointSeconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    asio::post(self->strand_, [self, status] { self->checkpointDone(status); });
+  });
+}
+
+void Room::checkpointDone(const Status& status) {
+  checkpointing_ = false;
+  if (!status.ok() && !deleted_)
+    spdlog::warn("room {}: checkpoint failed: {} ({})", id_, status.error().code,
+                 status.error().message);
+  // A checkpoint that raced with the deletion may have made a -wal or -shm
+  // again; its connection is closed now.
+  if (deleted_) (void)store::RoomStore::destroy(file_);
 }
 
 void Room::failPending(const Error& error, std::vector<PendingSend>& sends,
@@ -247,13 +291,21 @@ void Room::broadcastCommitted(const std::vector<PendingSend>& sends,
   }
 }
 
+// A page of the writer's own connection: fast (an index range of a few
+// pages) and it spares the socket a trip through the work pool.
 void Room::onHistory(Conn& c, const proto::History& f) {
-  auto page = store_->before(f.beforeSeq, f.limit);
-  sendTo(c, proto::historyFrame(page.messages, page.hasMore));
+  sendPage(c, store_->before(f.beforeSeq, f.limit));
+}
+
+void Room::sendPage(Conn& c, const Result<store::MessagePage>& page) {
+  if (!page.ok()) return sendError(c, "storage_unavailable", "the history could not be read");
+  sendTo(c, proto::historyFrame(page->messages, page->hasMore));
 }
 
 void Room::onEdit(Conn& c, const proto::Edit& f) {
-  auto m = store_->bySeq(f.seq);
+  auto found = store_->bySeq(f.seq);
+  if (!found.ok()) return sendError(c, "storage_unavailable", "the message could not be read");
+  auto& m = *found;
   if (!m || m->deleted) return sendError(c, "not_found", "no such message");
   if (m->authorId != c.member.user.id)
     return sendError(c, "forbidden", "only the author can edit a message");
@@ -264,10 +316,13 @@ void Room::onEdit(Conn& c, const proto::Edit& f) {
   if (Status s = store_->update(*m); !s.ok())
     return sendError(c, "storage_unavailable", "the edit could not be stored");
   broadcast(shared(proto::messageUpdatedFrame(*m)));
+  maybeCheckpoint();
 }
 
 void Room::onDelete(Conn& c, const proto::Delete& f) {
-  auto m = store_->bySeq(f.seq);
+  auto found = store_->bySeq(f.seq);
+  if (!found.ok()) return sendError(c, "storage_unavailable", "the message could not be read");
+  auto& m = *found;
   if (!m || m->deleted) return sendError(c, "not_found", "no such message");
   const bool owner = c.member.role == model::Role::kOwner;
   if (m->authorId != c.member.user.id && !owner)
@@ -279,6 +334,7 @@ void Room::onDelete(Conn& c, const proto::Delete& f) {
   if (Status s = store_->update(*m); !s.ok())
     return sendError(c, "storage_unavailable", "the deletion could not be stored");
   broadcast(shared(proto::messageUpdatedFrame(*m)));
+  maybeCheckpoint();
 }
 
 void Room::onStatus(Conn& c, const proto::Status& f) {
@@ -368,10 +424,20 @@ void Room::destroy() {
   }
   conns_.clear();
   live_.store(0, std::memory_order_relaxed);
+  reader_.close();
   if (store_) {
     store_.reset();
     metrics().roomFilesOpen.add(-1);
   }
+}
+
+void Room::hibernate() {
+  reader_.close();
+  if (!store_) return;
+  if (Status s = store_->close(); !s.ok())
+    spdlog::warn("room {}: closing checkpoint failed: {}", id_, s.error().message);
+  store_.reset();
+  metrics().roomFilesOpen.add(-1);
 }
 
 void Room::shutdown() {
@@ -379,16 +445,14 @@ void Room::shutdown() {
   for (auto& [id, c] : conns_) c.conn->close(kCloseRestarting, "server restarting");
 }
 
-store::MessagePage Room::history(int64_t beforeSeq, int limit) {
+Result<store::MessagePage> Room::history(int64_t beforeSeq, int limit) {
   touch();
-  if (!store_) return {};
-  return store_->before(beforeSeq, limit);
+  return reader_.before(beforeSeq, limit);
 }
 
-store::MessagePage Room::search(const std::string& query, int64_t beforeSeq, int limit) {
+Result<store::MessagePage> Room::search(const std::string& query, int64_t beforeSeq, int limit) {
   touch();
-  if (!store_) return {};
-  return store_->search(query, beforeSeq, limit);
+  return reader_.search(query, beforeSeq, limit);
 }
 
 model::RoomView Room::viewFor(const Member& m) const {

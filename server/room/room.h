@@ -7,6 +7,12 @@
 // room's database together with every other frame that reached the room in the
 // same strand turn (group commit), acknowledged to its sender and broadcast
 // by one serialization and a loop over the connections.
+//
+// Blocking file work stays off the strand (whose io thread serves many
+// sockets): WAL checkpoints run on the work pool (at most one per room at a
+// time, and the task keeps the room referenced, so the directory never
+// hibernates a room with one in flight), and HTTP history and search read on
+// the room's RoomReader from the calling pool thread.
 #pragma once
 
 #include <atomic>
@@ -44,13 +50,20 @@ struct RoomLimits {
   // the total work stays near-linear in its size.
   int64_t presenceWindowMs = 50;
   int64_t presenceWindowUsPerConnection = 20;
+  // A commit that leaves the WAL at this many pages starts a PASSIVE
+  // checkpoint on the work pool (SQLite's own threshold); past restartPages
+  // (readers kept the WAL from starting over) a RESTART, which holds off
+  // commits while it runs but bounds the file.
+  int checkpointPages = 1000;
+  int restartPages = 16000;
 };
 
 class Room : public std::enable_shared_from_this<Room> {
  public:
   using Strand = boost::asio::strand<boost::asio::any_io_executor>;
 
-  Room(std::string id, boost::asio::any_io_executor executor,
+  // `work` runs the blocking file work (checkpoints).
+  Room(std::string id, boost::asio::any_io_executor executor, boost::asio::any_io_executor work,
        std::unique_ptr<store::RoomStore> store, model::Room info, RoomHooks hooks,
        RoomLimits limits = {});
   ~Room();
@@ -76,8 +89,17 @@ class Room : public std::enable_shared_from_this<Room> {
   // The server is stopping: close every connection with 1012.
   void shutdown();
 
-  store::MessagePage history(int64_t beforeSeq, int limit);
-  store::MessagePage search(const std::string& query, int64_t beforeSeq, int limit);
+  // Any thread (the work pool), never the strand: they read on the room's
+  // read connection and block. Errors: "storage_unavailable".
+  Result<store::MessagePage> history(int64_t beforeSeq, int limit);
+  Result<store::MessagePage> search(const std::string& query, int64_t beforeSeq, int limit);
+
+  // Closes the reader and the database, checkpointing the WAL into the file
+  // (TRUNCATE) first, so no file stays open and the next wake has no WAL to
+  // read. Blocking: runs on the work pool. REQUIRES: nothing else references
+  // the room (the directory's idle sweep took it out of the map as the only
+  // owner; a checkpoint in flight would hold a reference).
+  void hibernate();
   // Users present, readable from any thread (public discovery shows it).
   int online() const { return online_.load(std::memory_order_relaxed); }
 
@@ -111,9 +133,14 @@ class Room : public std::enable_shared_from_this<Room> {
   void broadcastCall();
 
   bool dedup(Conn& c, const std::string& connId, const std::string& clientId);
-  std::optional<model::ReplyRef> replySnapshot(int64_t seq);
+  // Nothing when the message is gone or deleted.
+  Result<std::optional<model::ReplyRef>> replySnapshot(int64_t seq);
   void scheduleFlush();
   void flush();
+  // After a commit: starts a checkpoint on the work pool when the WAL is big.
+  void maybeCheckpoint();
+  void checkpointDone(const Status& status);
+  void sendPage(Conn& c, const Result<store::MessagePage>& page);
   void failPending(const Error& error, std::vector<PendingSend>& sends,
                    std::vector<DuplicateSend>& duplicates);
   void broadcastCommitted(const std::vector<PendingSend>& sends,
@@ -134,7 +161,12 @@ class Room : public std::enable_shared_from_this<Room> {
 
   std::string id_;
   Strand strand_;
+  boost::asio::any_io_executor work_;
   std::unique_ptr<store::RoomStore> store_;
+  const std::filesystem::path file_;
+  const store::RoomStoreOptions storeOptions_;
+  store::RoomReader reader_;  // thread-safe; used from the work pool
+  bool checkpointing_ = false;
   model::Room info_;
   RoomHooks hooks_;
   RoomLimits limits_;

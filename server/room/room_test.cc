@@ -61,7 +61,8 @@ class RoomTest : public ::testing::Test {
     EXPECT_TRUE(store.ok());
     model::Room info{"r1", "Room", model::Visibility::kPublic, "owner", 1, 1};
     RoomHooks hooks{[this](const std::string&, int64_t at) { lastActivity_ = at; }};
-    return std::make_shared<Room>("r1", ioc_.get_executor(), std::move(store.value()), info,
+    return std::make_shared<Room>("r1", ioc_.get_executor(), ioc_.get_executor(),
+                                  std::move(store.value()), info,
                                   hooks, limits);
   }
 
@@ -352,6 +353,91 @@ TEST_F(RoomTest, ADroppedParticipantLeavesAfterTheGrace) {
       if (f["participants"].empty()) calls.push_back(f);
   }
   EXPECT_EQ(calls.size(), 1u);
+}
+
+// A room whose WAL is checkpointed by hand on `work`, with a low threshold.
+class CheckpointTest : public RoomTest {
+ protected:
+  void SetUp() override {
+    auto store = store::RoomStore::open(dir_ / "big.db", "r1", true,
+                                        store::RoomStoreOptions{.manualCheckpoints = true});
+    ASSERT_TRUE(store.ok());
+    RoomLimits limits = immediatePresence();
+    limits.checkpointPages = 5;
+    model::Room info{"r1", "Room", model::Visibility::kPublic, "owner", 1, 1};
+    room_ = std::make_shared<Room>("r1", ioc_.get_executor(), work_.get_executor(),
+                                   std::move(store.value()), info, RoomHooks{}, limits);
+  }
+
+  void sendBig(const std::string& connId, const std::string& clientId) {
+    sendAll(connId, {text(clientId, std::string(3000, 'x'))});
+  }
+
+  // Runs what was posted to the work pool; the number of tasks run.
+  size_t runWork() {
+    work_.restart();
+    return work_.poll();
+  }
+
+  asio::io_context work_;  // the work pool, run by hand
+};
+
+TEST_F(CheckpointTest, CommitsNeverWaitForACheckpointAndOneRunsAtATime) {
+  auto ann = join("c1", "ann");
+  const uint64_t before = metrics().checkpointSeconds.count();
+  for (int i = 0; i < 20; ++i) sendBig("c1", "m" + std::to_string(i));
+  EXPECT_EQ(ann->take("ack").size(), 20u) << "every commit acked, no checkpoint ran yet";
+  EXPECT_EQ(metrics().checkpointSeconds.count(), before);
+
+  EXPECT_EQ(runWork(), 1u) << "one checkpoint in flight, however many commits passed the mark";
+  EXPECT_EQ(metrics().checkpointSeconds.count(), before + 1);
+  // The completion reaches the strand first; the WAL starts over, fills
+  // past the mark again, and the next checkpoint may start.
+  for (int i = 0; i < 10; ++i) sendBig("c1", "again" + std::to_string(i));
+  EXPECT_EQ(runWork(), 1u);
+  EXPECT_EQ(metrics().checkpointSeconds.count(), before + 2);
+}
+
+TEST_F(CheckpointTest, HibernationClosesEveryFileAndLeavesNoWal) {
+  auto ann = join("c1", "ann");
+  for (int i = 0; i < 3; ++i) sendBig("c1", "m" + std::to_string(i));
+  ASSERT_TRUE(room_->history(0, 10).ok());  // opens the read connection
+  run([&] { room_->detach("c1"); });
+  runWork();
+  run([] {});
+  const int64_t filesBefore = metrics().roomFilesOpen.value();
+  room_->hibernate();
+  EXPECT_EQ(metrics().roomFilesOpen.value(), filesBefore - 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "big.db-wal"));
+  EXPECT_FALSE(room_->history(0, 10).ok()) << "the reader stays closed";
+  room_.reset();
+  auto reopened = store::RoomStore::open(dir_ / "big.db", "r1", false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->lastSeq(), 3);
+}
+
+TEST_F(RoomTest, ReadFailuresAnswerStorageUnavailable) {
+  store::testutil::FaultVfs::install();
+  room_ = openRoom();  // through the fault VFS
+  auto ann = join("c1", "ann");
+  std::vector<proto::Send> sends;
+  for (int i = 0; i < 100; ++i) sends.push_back(text("m" + std::to_string(i), std::string(300, 'y')));
+  sendAll("c1", std::move(sends));
+  room_ = openRoom();  // a fresh page cache: old pages come from the file
+  auto bob = join("c2", "bob");
+  ASSERT_EQ(bob->take("welcome").size(), 1u);
+
+  store::testutil::FaultVfs::failReads = true;
+  run([&] { room_->handle("c2", proto::History{2, 25}); });
+  auto page = room_->history(2, 25);
+  store::testutil::FaultVfs::failReads = false;
+
+  auto errors = bob->take("error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]["code"], "storage_unavailable");
+  EXPECT_TRUE(bob->take("history").empty()) << "no empty page in place of the error";
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().code, "storage_unavailable");
 }
 
 }  // namespace

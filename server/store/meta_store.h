@@ -37,6 +37,12 @@ struct RoomPage {
   bool hasMore = false;
 };
 
+// A user's ties to a room besides ownership.
+struct Membership {
+  bool member = false;
+  bool favorite = false;
+};
+
 struct Sticker {
   std::string id;
   std::string key;
@@ -96,6 +102,8 @@ class MetaStore {
 
   // Membership and favorites (idempotent).
   virtual bool isMember(const std::string& roomId, const std::string& userId) = 0;
+  // isMember and isFavorite in one lookup (every room view needs both).
+  virtual Membership membership(const std::string& roomId, const std::string& userId) = 0;
   virtual void addMember(const std::string& roomId, const std::string& userId, int64_t at) = 0;
   // True when a membership was removed.
   virtual bool removeMember(const std::string& roomId, const std::string& userId) = 0;

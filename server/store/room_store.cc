@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <mutex>
 #include <system_error>
 
 #include "store/fts_query.h"
@@ -68,6 +69,9 @@ END;
 // default page cache (2 MB) per connection would add up. Recent history is a
 // few pages, so a small cache costs little.
 constexpr const char* kCacheSize = "PRAGMA cache_size=-512";  // KiB
+
+// A reader waits only while a connection recovers the WAL after a crash.
+constexpr int kReaderBusyTimeoutMs = 5000;
 
 // Column order read by readMessage().
 #define RC_MESSAGE_COLUMNS                                                        \
@@ -160,20 +164,97 @@ void bindMessage(sql::Query& q, const model::Message& m) {
   q.bind(15, m.clientId);
 }
 
+// ---- Reads shared by RoomStore (the writer's connection) and RoomReader.
+// A step that ends in anything but SQLITE_DONE is a storage failure, never a
+// short page.
+
+Result<std::optional<model::Message>> readOne(sql::Query& q, const std::string& roomId) {
+  int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<model::Message>();
+  if (rc != SQLITE_ROW) return q.error(rc);
+  return std::optional(readMessage(q, roomId));
+}
+
+// Reads up to limit+1 rows; the extra row only proves there are more.
+Result<MessagePage> readPage(sql::Query& q, int limit, const std::string& roomId) {
+  MessagePage page;
+  page.messages.reserve(static_cast<size_t>(limit) + 1);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) page.messages.push_back(readMessage(q, roomId));
+  if (rc != SQLITE_DONE) return q.error(rc);
+  if (static_cast<int>(page.messages.size()) > limit) {
+    page.hasMore = true;
+    page.messages.resize(limit);
+  }
+  return page;
+}
+
+Result<MessagePage> queryBefore(sql::Connection& db, const std::string& roomId, int64_t beforeSeq,
+                                int limit) {
+  limit = std::max(limit, 0);
+  auto q = db.query(kBefore);
+  if (!q) return q.error();
+  q->bind(1, beforeSeq > 0 ? beforeSeq : INT64_MAX).bind(2, int64_t{limit} + 1);
+  auto page = readPage(*q, limit, roomId);
+  if (page) std::reverse(page->messages.begin(), page->messages.end());
+  return page;
+}
+
+Result<MessagePage> querySearch(sql::Connection& db, const std::string& roomId,
+                                const std::string& query, int64_t beforeSeq, int limit) {
+  limit = std::max(limit, 0);
+  std::string match = ftsQuery(query);
+  if (match.empty()) return MessagePage{};
+  auto q = db.query(kSearch);
+  if (!q) return q.error();
+  q->bind(1, match).bind(2, beforeSeq > 0 ? beforeSeq : INT64_MAX);
+  q->bind(3, int64_t{limit} + 1);
+  return readPage(*q, limit, roomId);
+}
+
+Error closedError() { return makeError("storage_unavailable", "the room database is closed"); }
+
+Status checkpointOn(sqlite3* db, CheckpointMode mode) {
+  const int sqliteMode = mode == CheckpointMode::kPassive   ? SQLITE_CHECKPOINT_PASSIVE
+                         : mode == CheckpointMode::kRestart ? SQLITE_CHECKPOINT_RESTART
+                                                            : SQLITE_CHECKPOINT_TRUNCATE;
+  int rc = sqlite3_wal_checkpoint_v2(db, nullptr, sqliteMode, nullptr, nullptr);
+  // BUSY: readers or another checkpointer kept it from finishing; what could
+  // be copied was, and the WAL stays for the next one.
+  if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY) return Ok{};
+  return sql::errorFrom(db, rc);
+}
+
 }  // namespace
 
 struct RoomStore::Impl {
-  std::unique_ptr<sql::Connection> db;
+  std::unique_ptr<sql::Connection> db;  // null after close()
+  fs::path file;
+  RoomStoreOptions options;
   std::string roomId;
   int64_t lastSeq = 0;
+  int walPages = 0;
+
+  // SQLite's WAL hook: runs after every commit with the WAL's size in pages.
+  // Installing it also turns SQLite's auto-checkpoint off.
+  static int onCommit(void* self, sqlite3*, const char*, int pages) {
+    static_cast<Impl*>(self)->walPages = pages;
+    return SQLITE_OK;
+  }
+
+  Result<sql::Query> query(const char* sql) {
+    if (!db) return closedError();
+    return db->query(sql);
+  }
 
   Result<int64_t> readLastSeq() {
-    auto q = db->query(kLastSeq);
+    auto q = query(kLastSeq);
     if (!q) return q.error();
     return q->scalar();
   }
 
   Status insertAll(std::vector<model::Message>& batch) {
+    if (!db) return closedError();
     sql::Transaction txn(*db);
     if (Status s = txn.beginImmediate(); !s) return s;
     int64_t seq = lastSeq;
@@ -185,22 +266,6 @@ struct RoomStore::Impl {
       if (Status s = q->run(); !s) return s;
     }
     return txn.commit();
-  }
-
-  std::optional<model::Message> one(sql::Query& q) {
-    if (q.step() != SQLITE_ROW) return std::nullopt;
-    return readMessage(q, roomId);
-  }
-
-  // Reads up to limit+1 rows; the extra row only proves there are more.
-  MessagePage page(sql::Query& q, int limit) {
-    MessagePage page;
-    while (q.step() == SQLITE_ROW) page.messages.push_back(readMessage(q, roomId));
-    if (static_cast<int>(page.messages.size()) > limit) {
-      page.hasMore = true;
-      page.messages.resize(limit);
-    }
-    return page;
   }
 };
 
@@ -224,9 +289,15 @@ Result<std::unique_ptr<RoomStore>> RoomStore::open(const fs::path& file, const s
 
   auto impl = std::make_unique<Impl>();
   impl->db = std::move(*db);
+  impl->file = file;
+  impl->options = options;
   impl->roomId = roomId;
   if (Status s = sql::configure(*impl->db, options.synchronousFull); !s) return s.error();
   if (Status s = impl->db->exec(kCacheSize); !s) return s.error();
+  if (options.manualCheckpoints) {
+    if (Status s = impl->db->exec("PRAGMA wal_autocheckpoint=0"); !s) return s.error();
+    sqlite3_wal_hook(impl->db->raw(), &Impl::onCommit, impl.get());
+  }
   if (Status s = sql::migrate(*impl->db, kMigrations); !s) return s.error();
   auto last = impl->readLastSeq();
   if (!last) return last.error();
@@ -250,41 +321,42 @@ Status RoomStore::append(std::vector<model::Message>& batch) {
   return s;
 }
 
-std::optional<model::Message> RoomStore::bySeq(int64_t seq) const {
-  auto q = impl_->db->query(kBySeq);
-  if (!q) return std::nullopt;
+const fs::path& RoomStore::file() const { return impl_->file; }
+
+RoomStoreOptions RoomStore::options() const { return impl_->options; }
+
+int RoomStore::walPages() const { return impl_->walPages; }
+
+Result<std::optional<model::Message>> RoomStore::bySeq(int64_t seq) const {
+  auto q = impl_->query(kBySeq);
+  if (!q) return q.error();
   q->bind(1, seq);
-  return impl_->one(*q);
+  return readOne(*q, impl_->roomId);
 }
 
-std::optional<model::Message> RoomStore::byClientId(const std::string& authorId,
-                                                    const std::string& clientId) const {
-  auto q = impl_->db->query(kByClientId);
-  if (!q) return std::nullopt;
+Result<std::optional<model::Message>> RoomStore::byClientId(const std::string& authorId,
+                                                            const std::string& clientId) const {
+  auto q = impl_->query(kByClientId);
+  if (!q) return q.error();
   q->bind(1, authorId).bind(2, clientId);
-  return impl_->one(*q);
+  return readOne(*q, impl_->roomId);
 }
 
-MessagePage RoomStore::before(int64_t beforeSeq, int limit) const {
-  limit = std::max(limit, 0);
-  auto q = impl_->db->query(kBefore);
-  if (!q) return {};
-  q->bind(1, beforeSeq > 0 ? beforeSeq : INT64_MAX).bind(2, int64_t{limit} + 1);
-  MessagePage page = impl_->page(*q, limit);
-  std::reverse(page.messages.begin(), page.messages.end());
-  return page;
+Result<MessagePage> RoomStore::before(int64_t beforeSeq, int limit) const {
+  if (!impl_->db) return closedError();
+  return queryBefore(*impl_->db, impl_->roomId, beforeSeq, limit);
 }
 
-MessagePage RoomStore::after(int64_t afterSeq, int limit) const {
+Result<MessagePage> RoomStore::after(int64_t afterSeq, int limit) const {
   limit = std::max(limit, 0);
-  auto q = impl_->db->query(kAfter);
-  if (!q) return {};
+  auto q = impl_->query(kAfter);
+  if (!q) return q.error();
   q->bind(1, afterSeq).bind(2, int64_t{limit} + 1);
-  return impl_->page(*q, limit);
+  return readPage(*q, limit, impl_->roomId);
 }
 
 Status RoomStore::update(const model::Message& message) {
-  auto q = impl_->db->query(kUpdate);
+  auto q = impl_->query(kUpdate);
   if (!q) return q.error();
   q->bind(1, message.seq).bind(4, message.editedAt).bind(5, int64_t{message.deleted ? 1 : 0});
   if (!message.deleted) q->bind(2, message.text).bind(3, joinImages(message.images));
@@ -295,15 +367,28 @@ Status RoomStore::update(const model::Message& message) {
   return Ok{};
 }
 
-MessagePage RoomStore::search(const std::string& query, int64_t beforeSeq, int limit) const {
-  limit = std::max(limit, 0);
-  std::string match = ftsQuery(query);
-  if (match.empty()) return {};
-  auto q = impl_->db->query(kSearch);
-  if (!q) return {};
-  q->bind(1, match).bind(2, beforeSeq > 0 ? beforeSeq : INT64_MAX);
-  q->bind(3, int64_t{limit} + 1);
-  return impl_->page(*q, limit);
+Result<MessagePage> RoomStore::search(const std::string& query, int64_t beforeSeq,
+                                      int limit) const {
+  if (!impl_->db) return closedError();
+  return querySearch(*impl_->db, impl_->roomId, query, beforeSeq, limit);
+}
+
+Status RoomStore::close() {
+  if (!impl_->db) return closedError();
+  Status s = checkpointOn(impl_->db->raw(), CheckpointMode::kTruncate);
+  impl_->db.reset();
+  return s;
+}
+
+Status RoomStore::checkpoint(const fs::path& file, CheckpointMode mode, RoomStoreOptions options) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return makeError("not_found", file.string() + " is gone");
+  auto db = sql::Connection::open(file, SQLITE_OPEN_READWRITE);
+  if (!db) return db.error();
+  // The same synchronous setting as the writer: a checkpoint fsyncs the WAL
+  // before copying it and the file after, as SQLite's own would.
+  if (Status s = sql::configure(**db, options.synchronousFull); !s) return s;
+  return checkpointOn((*db)->raw(), mode);
 }
 
 Status RoomStore::destroy(const fs::path& file) {
@@ -315,6 +400,59 @@ Status RoomStore::destroy(const fs::path& file) {
     if (ec) return makeError("storage_unavailable", path.string() + ": " + ec.message());
   }
   return Ok{};
+}
+
+}  // namespace roomchat::store
+
+namespace roomchat::store {
+
+struct RoomReader::Impl {
+  fs::path file;
+  std::string roomId;
+  std::mutex mu;
+  std::unique_ptr<sql::Connection> db;  // guarded by mu; opened on first use
+  bool closed = false;                  // guarded by mu
+
+  // REQUIRES: mu held.
+  Result<sql::Connection*> connection() {
+    if (closed) return closedError();
+    if (db) return db.get();
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return makeError("not_found", "no database for room " + roomId);
+    auto opened = sql::Connection::open(file, SQLITE_OPEN_READONLY);
+    if (!opened) return opened.error();
+    sqlite3_busy_timeout((*opened)->raw(), kReaderBusyTimeoutMs);
+    if (Status s = (*opened)->exec(kCacheSize); !s) return s.error();
+    db = std::move(*opened);
+    return db.get();
+  }
+};
+
+RoomReader::RoomReader(fs::path file, std::string roomId) : impl_(std::make_unique<Impl>()) {
+  impl_->file = std::move(file);
+  impl_->roomId = std::move(roomId);
+}
+
+RoomReader::~RoomReader() = default;
+
+Result<MessagePage> RoomReader::before(int64_t beforeSeq, int limit) {
+  std::lock_guard lock(impl_->mu);
+  auto db = impl_->connection();
+  if (!db) return db.error();
+  return queryBefore(**db, impl_->roomId, beforeSeq, limit);
+}
+
+Result<MessagePage> RoomReader::search(const std::string& query, int64_t beforeSeq, int limit) {
+  std::lock_guard lock(impl_->mu);
+  auto db = impl_->connection();
+  if (!db) return db.error();
+  return querySearch(**db, impl_->roomId, query, beforeSeq, limit);
+}
+
+void RoomReader::close() {
+  std::lock_guard lock(impl_->mu);
+  impl_->closed = true;
+  impl_->db.reset();
 }
 
 }  // namespace roomchat::store

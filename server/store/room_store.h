@@ -1,10 +1,15 @@
 // RoomStore owns one room's SQLite file (WAL mode): its messages, their
 // full-text index and its schema version. It is the only code that speaks SQL
-// to a room database.
+// to a room database. RoomReader reads the same file on a connection of its
+// own, and RoomStore::checkpoint() copies the WAL back into the file on
+// another, so that neither the reads of a big room nor the fsyncs of a
+// checkpoint run on the writer's thread.
 //
-// Thread safety: none. The owning room actor calls it only on its strand.
-// Every write is a single transaction: on failure nothing is written and the
-// in-memory lastSeq is unchanged.
+// Thread safety: RoomStore none (the owning room actor calls it only on its
+// strand); RoomReader and checkpoint() any thread, concurrently with the
+// writer. Every write is a single transaction: on failure nothing is written
+// and the in-memory lastSeq is unchanged. Every read reports a storage
+// failure as Error{"storage_unavailable"} (or "internal"), never as "empty".
 #pragma once
 
 #include <cstdint>
@@ -22,6 +27,16 @@ namespace roomchat::store {
 struct RoomStoreOptions {
   // "normal" survives a process crash (SIGKILL); "full" also survives power loss.
   bool synchronousFull = false;
+  // Off: SQLite checkpoints inside the commit that fills the WAL past 1000
+  // pages (fsyncs on the writer's thread). On: never inside a commit; the
+  // owner watches walPages() and runs checkpoint() elsewhere.
+  bool manualCheckpoints = false;
+};
+
+enum class CheckpointMode {
+  kPassive,   // copies what it can without waiting; the writer is never held up
+  kRestart,   // waits for readers and holds off the writer, so the WAL starts over
+  kTruncate,  // as kRestart, and truncates the WAL file to zero bytes
 };
 
 struct MessagePage {
@@ -45,6 +60,9 @@ class RoomStore {
 
   // Highest committed seq, 0 for an empty room.
   int64_t lastSeq() const;
+  // What open() was given, for the reader and checkpoints of the same file.
+  const std::filesystem::path& file() const;
+  RoomStoreOptions options() const;
 
   // Appends `batch` in one transaction. Each message gets seq = lastSeq()+1,
   // +2, ... in order; the seqs are written into the batch. On error nothing is
@@ -52,17 +70,23 @@ class RoomStore {
   // REQUIRES: every message has id, authorKind, kind, createdAt set.
   Status append(std::vector<model::Message>& batch);
 
-  std::optional<model::Message> bySeq(int64_t seq) const;
+  // Pages in the WAL after the last commit (0 after a checkpoint let the WAL
+  // start over), for the owner's checkpoint policy.
+  int walPages() const;
+
+  // Reads: nullopt / an empty page when there is nothing, an Error when the
+  // file cannot be read.
+  Result<std::optional<model::Message>> bySeq(int64_t seq) const;
   // The message this author sent with this clientId, if any (send dedup).
-  std::optional<model::Message> byClientId(const std::string& authorId,
-                                           const std::string& clientId) const;
+  Result<std::optional<model::Message>> byClientId(const std::string& authorId,
+                                                   const std::string& clientId) const;
 
   // Up to `limit` messages with seq < beforeSeq, ascending; hasMore says
   // whether older ones exist. beforeSeq <= 0 means "from the newest".
-  MessagePage before(int64_t beforeSeq, int limit) const;
+  Result<MessagePage> before(int64_t beforeSeq, int limit) const;
   // Up to `limit` messages with seq > afterSeq, ascending; hasMore says whether
   // newer ones exist beyond the page.
-  MessagePage after(int64_t afterSeq, int limit) const;
+  Result<MessagePage> after(int64_t afterSeq, int limit) const;
 
   // Rewrites the text (edit) or marks the message deleted (clearing text and
   // images) for message.seq. Keeps the full-text index in step.
@@ -71,7 +95,22 @@ class RoomStore {
   // Full-text search (FTS5) over text messages that are not deleted, newest
   // first, limited to seq < beforeSeq when beforeSeq > 0. Query words are
   // matched as prefixes; the query is never interpreted as FTS syntax.
-  MessagePage search(const std::string& query, int64_t beforeSeq, int limit) const;
+  Result<MessagePage> search(const std::string& query, int64_t beforeSeq, int limit) const;
+
+  // Checkpoints the WAL into the file (TRUNCATE) and closes the database, so
+  // that the next open has no WAL to recover. Later calls fail with
+  // "storage_unavailable". (The destructor only closes: SQLite checkpoints
+  // on close by itself, but only when no other connection has the file open.)
+  Status close();
+
+  // Runs a checkpoint of `file` on a connection of its own, opened for the
+  // call, with the durability settings of `options` (the checkpoint's fsyncs
+  // are what makes NORMAL commits durable against power loss). Safe while the
+  // room's RoomStore commits on another thread. "not_found" when the file is
+  // gone (the room was deleted); a checkpoint that could not finish because
+  // of readers is not an error: walPages() stays up and the owner retries.
+  static Status checkpoint(const std::filesystem::path& file, CheckpointMode mode,
+                           RoomStoreOptions options);
 
   // Closes the database and deletes the file and its -wal/-shm companions.
   static Status destroy(const std::filesystem::path& file);
@@ -79,6 +118,31 @@ class RoomStore {
  private:
   struct Impl;
   explicit RoomStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// RoomReader answers the read-only queries of one room file (history pages,
+// search) on its own read-only connection, opened on first use, so that a
+// slow read of a huge room never delays the room's commits. Reads see every
+// commit acknowledged before they start. Thread safety: any thread; calls are
+// serialized (one connection).
+class RoomReader {
+ public:
+  RoomReader(std::filesystem::path file, std::string roomId);
+  ~RoomReader();
+  RoomReader(const RoomReader&) = delete;
+  RoomReader& operator=(const RoomReader&) = delete;
+
+  // As RoomStore's. Errors: "storage_unavailable" (cannot open or read, or
+  // closed), "not_found" (the file is gone).
+  Result<MessagePage> before(int64_t beforeSeq, int limit);
+  Result<MessagePage> search(const std::string& query, int64_t beforeSeq, int limit);
+
+  // Closes the connection for good: later reads fail, nothing reopens the file.
+  void close();
+
+ private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -32,6 +32,13 @@ model::Message textMessage(const std::string& text, const std::string& author = 
   return m;
 }
 
+// The value of a read that must succeed.
+template <class T>
+T must(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? std::move(r).value() : T{};
+}
+
 std::vector<int64_t> seqsOf(const MessagePage& page) {
   std::vector<int64_t> seqs;
   for (const auto& m : page.messages) seqs.push_back(m.seq);
@@ -72,7 +79,7 @@ TEST_F(RoomStoreTest, AppendAssignsGapFreeSeqsThatSurviveReopen) {
   std::vector<model::Message> more{textMessage("d")};
   ASSERT_TRUE(store->append(more).ok());
   EXPECT_EQ(more[0].seq, 4);
-  EXPECT_THAT(seqsOf(store->after(0, 10)), ElementsAre(1, 2, 3, 4));
+  EXPECT_THAT(seqsOf(must(store->after(0, 10))), ElementsAre(1, 2, 3, 4));
 }
 
 TEST_F(RoomStoreTest, EmptyBatchIsANoOp) {
@@ -97,7 +104,7 @@ TEST_F(RoomStoreTest, EveryFieldRoundTrips) {
   std::vector<model::Message> batch{m, system};
   ASSERT_TRUE(store->append(batch).ok());
 
-  auto got = store->bySeq(1);
+  auto got = must(store->bySeq(1));
   ASSERT_TRUE(got);
   EXPECT_EQ(got->id, "id-hello");
   EXPECT_EQ(got->roomId, "room1");
@@ -116,7 +123,7 @@ TEST_F(RoomStoreTest, EveryFieldRoundTrips) {
   EXPECT_FALSE(got->deleted);
   EXPECT_EQ(got->clientId, "c-1");
 
-  auto sys = store->bySeq(2);
+  auto sys = must(store->bySeq(2));
   ASSERT_TRUE(sys);
   EXPECT_EQ(sys->authorKind, model::AuthorKind::kSystem);
   EXPECT_FALSE(sys->authorId);
@@ -124,7 +131,7 @@ TEST_F(RoomStoreTest, EveryFieldRoundTrips) {
   EXPECT_FALSE(sys->replyTo);
   EXPECT_FALSE(sys->editedAt);
   EXPECT_FALSE(sys->clientId);
-  EXPECT_FALSE(store->bySeq(3));
+  EXPECT_FALSE(must(store->bySeq(3)));
 }
 
 TEST_F(RoomStoreTest, FailingBatchLeavesNothingBehind) {
@@ -139,9 +146,9 @@ TEST_F(RoomStoreTest, FailingBatchLeavesNothingBehind) {
   EXPECT_EQ(s.error().code, "conflict");
   EXPECT_EQ(store->lastSeq(), 1);
   for (const auto& m : bad) EXPECT_EQ(m.seq, 0);
-  EXPECT_THAT(seqsOf(store->after(0, 10)), ElementsAre(1));
-  EXPECT_FALSE(store->byClientId("alice", "c1"));
-  EXPECT_TRUE(store->search("x", 0, 10).messages.empty());
+  EXPECT_THAT(seqsOf(must(store->after(0, 10))), ElementsAre(1));
+  EXPECT_FALSE(must(store->byClientId("alice", "c1")));
+  EXPECT_TRUE(must(store->search("x", 0, 10)).messages.empty());
 
   std::vector<model::Message> next{textMessage("next")};
   ASSERT_TRUE(store->append(next).ok());
@@ -164,17 +171,17 @@ TEST_F(RoomStoreTest, ByClientIdFindsTheOriginalMessage) {
   std::vector<model::Message> batch{textMessage("first", "alice", "c1"),
                                     textMessage("second", "bob", "c1"), textMessage("none")};
   ASSERT_TRUE(store->append(batch).ok());
-  auto found = store->byClientId("bob", "c1");
+  auto found = must(store->byClientId("bob", "c1"));
   ASSERT_TRUE(found);
   EXPECT_EQ(found->seq, 2);
   EXPECT_EQ(found->text, "second");
-  EXPECT_FALSE(store->byClientId("carol", "c1"));
-  EXPECT_FALSE(store->byClientId("alice", "c2"));
+  EXPECT_FALSE(must(store->byClientId("carol", "c1")));
+  EXPECT_FALSE(must(store->byClientId("alice", "c2")));
 }
 
 TEST_F(RoomStoreTest, PagesOfAnEmptyRoomAreEmpty) {
   auto store = openRoom();
-  for (const MessagePage& page : {store->before(0, 25), store->after(0, 25)}) {
+  for (const MessagePage& page : {must(store->before(0, 25)), must(store->after(0, 25))}) {
     EXPECT_TRUE(page.messages.empty());
     EXPECT_FALSE(page.hasMore);
   }
@@ -184,29 +191,29 @@ TEST_F(RoomStoreTest, BeforePagesBackwardsInAscendingOrder) {
   auto store = openRoom();
   appendTexts(*store, 10);
 
-  auto newest = store->before(0, 3);
+  auto newest = must(store->before(0, 3));
   EXPECT_THAT(seqsOf(newest), ElementsAre(8, 9, 10));
   EXPECT_TRUE(newest.hasMore);
-  EXPECT_THAT(seqsOf(store->before(-5, 3)), ElementsAre(8, 9, 10));
-  EXPECT_THAT(seqsOf(store->before(1000, 2)), ElementsAre(9, 10));
+  EXPECT_THAT(seqsOf(must(store->before(-5, 3))), ElementsAre(8, 9, 10));
+  EXPECT_THAT(seqsOf(must(store->before(1000, 2))), ElementsAre(9, 10));
 
-  auto middle = store->before(8, 3);
+  auto middle = must(store->before(8, 3));
   EXPECT_THAT(seqsOf(middle), ElementsAre(5, 6, 7));
   EXPECT_TRUE(middle.hasMore);
 
-  auto exact = store->before(4, 3);  // exactly the last three: nothing older
+  auto exact = must(store->before(4, 3));  // exactly the last three: nothing older
   EXPECT_THAT(seqsOf(exact), ElementsAre(1, 2, 3));
   EXPECT_FALSE(exact.hasMore);
 
-  auto partial = store->before(3, 25);
+  auto partial = must(store->before(3, 25));
   EXPECT_THAT(seqsOf(partial), ElementsAre(1, 2));
   EXPECT_FALSE(partial.hasMore);
 
-  auto none = store->before(1, 25);
+  auto none = must(store->before(1, 25));
   EXPECT_TRUE(none.messages.empty());
   EXPECT_FALSE(none.hasMore);
 
-  auto all = store->before(0, 10);
+  auto all = must(store->before(0, 10));
   EXPECT_EQ(all.messages.size(), 10u);
   EXPECT_FALSE(all.hasMore);
 }
@@ -215,19 +222,19 @@ TEST_F(RoomStoreTest, AfterPagesForwards) {
   auto store = openRoom();
   appendTexts(*store, 10);
 
-  auto oldest = store->after(0, 4);
+  auto oldest = must(store->after(0, 4));
   EXPECT_THAT(seqsOf(oldest), ElementsAre(1, 2, 3, 4));
   EXPECT_TRUE(oldest.hasMore);
 
-  auto exact = store->after(6, 4);
+  auto exact = must(store->after(6, 4));
   EXPECT_THAT(seqsOf(exact), ElementsAre(7, 8, 9, 10));
   EXPECT_FALSE(exact.hasMore);
 
-  auto caughtUp = store->after(10, 4);
+  auto caughtUp = must(store->after(10, 4));
   EXPECT_TRUE(caughtUp.messages.empty());
   EXPECT_FALSE(caughtUp.hasMore);
 
-  auto ahead = store->after(99, 4);
+  auto ahead = must(store->after(99, 4));
   EXPECT_TRUE(ahead.messages.empty());
   EXPECT_FALSE(ahead.hasMore);
 }
@@ -235,7 +242,7 @@ TEST_F(RoomStoreTest, AfterPagesForwards) {
 TEST_F(RoomStoreTest, ZeroLimitAnswersOnlyHasMore) {
   auto store = openRoom();
   appendTexts(*store, 2);
-  auto page = store->before(0, 0);
+  auto page = must(store->before(0, 0));
   EXPECT_TRUE(page.messages.empty());
   EXPECT_TRUE(page.hasMore);
 }
@@ -245,13 +252,13 @@ TEST_F(RoomStoreTest, EditMovesTheMessageToItsNewWords) {
   std::vector<model::Message> batch{textMessage("original wording")};
   ASSERT_TRUE(store->append(batch).ok());
 
-  model::Message edited = *store->bySeq(1);
+  model::Message edited = *must(store->bySeq(1));
   edited.text = "replacement phrasing";
   edited.editedAt = 5000;
   ASSERT_TRUE(store->update(edited).ok());
 
-  EXPECT_TRUE(store->search("original", 0, 10).messages.empty());
-  auto found = store->search("replace", 0, 10);
+  EXPECT_TRUE(must(store->search("original", 0, 10)).messages.empty());
+  auto found = must(store->search("replace", 0, 10));
   ASSERT_EQ(found.messages.size(), 1u);
   EXPECT_EQ(found.messages[0].text, "replacement phrasing");
   EXPECT_EQ(found.messages[0].editedAt, 5000);
@@ -264,9 +271,9 @@ TEST_F(RoomStoreTest, EditKeepingSomeWordsKeepsThemSearchable) {
   model::Message edited = batch[0];
   edited.text = "shared newword";
   ASSERT_TRUE(store->update(edited).ok());
-  EXPECT_EQ(store->search("shared", 0, 10).messages.size(), 1u);
-  EXPECT_EQ(store->search("newword", 0, 10).messages.size(), 1u);
-  EXPECT_TRUE(store->search("oldword", 0, 10).messages.empty());
+  EXPECT_EQ(must(store->search("shared", 0, 10)).messages.size(), 1u);
+  EXPECT_EQ(must(store->search("newword", 0, 10)).messages.size(), 1u);
+  EXPECT_TRUE(must(store->search("oldword", 0, 10)).messages.empty());
 }
 
 TEST_F(RoomStoreTest, DeleteClearsContentAndLeavesSearch) {
@@ -280,14 +287,14 @@ TEST_F(RoomStoreTest, DeleteClearsContentAndLeavesSearch) {
   gone.deleted = true;
   ASSERT_TRUE(store->update(gone).ok());
 
-  auto stored = store->bySeq(1);
+  auto stored = must(store->bySeq(1));
   ASSERT_TRUE(stored);
   EXPECT_TRUE(stored->deleted);
   EXPECT_FALSE(stored->text);
   EXPECT_TRUE(stored->images.empty());
-  EXPECT_THAT(seqsOf(store->search("secret", 0, 10)), ElementsAre(2));
-  EXPECT_TRUE(store->search("plans", 0, 10).messages.empty());
-  EXPECT_THAT(seqsOf(store->before(0, 10)), ElementsAre(1, 2)) << "history keeps the tombstone";
+  EXPECT_THAT(seqsOf(must(store->search("secret", 0, 10))), ElementsAre(2));
+  EXPECT_TRUE(must(store->search("plans", 0, 10)).messages.empty());
+  EXPECT_THAT(seqsOf(must(store->before(0, 10))), ElementsAre(1, 2)) << "history keeps the tombstone";
 }
 
 TEST_F(RoomStoreTest, DeletedOrUnknownMessagesCannotBeUpdated) {
@@ -303,7 +310,7 @@ TEST_F(RoomStoreTest, DeletedOrUnknownMessagesCannotBeUpdated) {
   Status s = store->update(m);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "not_found");
-  EXPECT_TRUE(store->search("resurrected", 0, 10).messages.empty());
+  EXPECT_TRUE(must(store->search("resurrected", 0, 10)).messages.empty());
 
   m.seq = 42;
   EXPECT_EQ(store->update(m).error().code, "not_found");
@@ -317,12 +324,12 @@ TEST_F(RoomStoreTest, SearchMatchesPrefixesNewestFirst) {
                                     textMessage("café au lait")};
   ASSERT_TRUE(store->append(batch).ok());
 
-  EXPECT_THAT(seqsOf(store->search("depl", 0, 10)), ElementsAre(3, 1));
-  EXPECT_THAT(seqsOf(store->search("DEPLOY", 0, 10)), ElementsAre(3, 1)) << "case folded";
-  EXPECT_THAT(seqsOf(store->search("deploy tom", 0, 10)), ElementsAre(3)) << "words are ANDed";
-  EXPECT_THAT(seqsOf(store->search("cafe", 0, 10)), ElementsAre(4)) << "diacritics folded";
-  EXPECT_TRUE(store->search("ployment", 0, 10).messages.empty()) << "prefixes, not infixes";
-  EXPECT_TRUE(store->search("   ", 0, 10).messages.empty());
+  EXPECT_THAT(seqsOf(must(store->search("depl", 0, 10))), ElementsAre(3, 1));
+  EXPECT_THAT(seqsOf(must(store->search("DEPLOY", 0, 10))), ElementsAre(3, 1)) << "case folded";
+  EXPECT_THAT(seqsOf(must(store->search("deploy tom", 0, 10))), ElementsAre(3)) << "words are ANDed";
+  EXPECT_THAT(seqsOf(must(store->search("cafe", 0, 10))), ElementsAre(4)) << "diacritics folded";
+  EXPECT_TRUE(must(store->search("ployment", 0, 10)).messages.empty()) << "prefixes, not infixes";
+  EXPECT_TRUE(must(store->search("   ", 0, 10)).messages.empty());
 }
 
 TEST_F(RoomStoreTest, SearchPagesWithBeforeSeq) {
@@ -332,13 +339,13 @@ TEST_F(RoomStoreTest, SearchPagesWithBeforeSeq) {
                                       textMessage("hay")};
     ASSERT_TRUE(store->append(batch).ok());
   }
-  auto first = store->search("needle", 0, 3);
+  auto first = must(store->search("needle", 0, 3));
   EXPECT_THAT(seqsOf(first), ElementsAre(13, 11, 9));
   EXPECT_TRUE(first.hasMore);
-  auto second = store->search("needle", first.messages.back().seq, 3);
+  auto second = must(store->search("needle", first.messages.back().seq, 3));
   EXPECT_THAT(seqsOf(second), ElementsAre(7, 5, 3));
   EXPECT_TRUE(second.hasMore);
-  auto last = store->search("needle", second.messages.back().seq, 3);
+  auto last = must(store->search("needle", second.messages.back().seq, 3));
   EXPECT_THAT(seqsOf(last), ElementsAre(1));
   EXPECT_FALSE(last.hasMore);
 }
@@ -358,15 +365,15 @@ TEST_F(RoomStoreTest, SearchNeverInterpretsTheQueryAsFtsSyntax) {
     SCOPED_TRACE(q);
     (void)store->search(q, 0, 10);  // must not fail or crash
   }
-  EXPECT_THAT(seqsOf(store->search("(delta)", 0, 10)), ElementsAre(2));
-  EXPECT_THAT(seqsOf(store->search("epsilon-zeta", 0, 10)), ElementsAre(2));
-  EXPECT_THAT(seqsOf(store->search("\"hi\"", 0, 10)), ElementsAre(3));
-  EXPECT_THAT(seqsOf(store->search("AND", 0, 10)), ElementsAre(5, 1))
+  EXPECT_THAT(seqsOf(must(store->search("(delta)", 0, 10))), ElementsAre(2));
+  EXPECT_THAT(seqsOf(must(store->search("epsilon-zeta", 0, 10))), ElementsAre(2));
+  EXPECT_THAT(seqsOf(must(store->search("\"hi\"", 0, 10))), ElementsAre(3));
+  EXPECT_THAT(seqsOf(must(store->search("AND", 0, 10))), ElementsAre(5, 1))
       << "AND is a word prefix (and, android), not an operator";
-  EXPECT_TRUE(store->search("alpha OR gamma", 0, 10).messages.empty())
+  EXPECT_TRUE(must(store->search("alpha OR gamma", 0, 10)).messages.empty())
       << "OR is a word too: no message has alpha, or* and gamma";
-  EXPECT_TRUE(store->search("NOT alpha", 0, 10).messages.empty());
-  EXPECT_TRUE(store->search("zeta\" OR \"alpha", 0, 10).messages.empty());
+  EXPECT_TRUE(must(store->search("NOT alpha", 0, 10)).messages.empty());
+  EXPECT_TRUE(must(store->search("zeta\" OR \"alpha", 0, 10)).messages.empty());
 }
 
 TEST_F(RoomStoreTest, OpeningAMissingFileCreatesNothing) {
@@ -489,14 +496,121 @@ TEST_F(RoomStoreTest, FullDiskRollsBackTheWholeBatch) {
   EXPECT_EQ(s.error().code, "storage_unavailable");
   EXPECT_EQ(store->lastSeq(), 5);
   for (const auto& m : batch) EXPECT_EQ(m.seq, 0);
-  EXPECT_THAT(seqsOf(store->before(0, 100)), ElementsAre(1, 2, 3, 4, 5));
-  EXPECT_TRUE(store->search("lost", 0, 10).messages.empty());
+  EXPECT_THAT(seqsOf(must(store->before(0, 100))), ElementsAre(1, 2, 3, 4, 5));
+  EXPECT_TRUE(must(store->search("lost", 0, 10)).messages.empty());
 
   std::vector<model::Message> next{textMessage("recovered")};
   ASSERT_TRUE(store->append(next).ok());
   EXPECT_EQ(next[0].seq, 6);
   store.reset();
   EXPECT_EQ(openRoom(false)->lastSeq(), 6);
+}
+
+TEST_F(RoomStoreTest, ReadFailuresAreErrorsNotEmptyPages) {
+  FaultVfs::install();
+  {
+    auto store = openRoom();
+    for (int i = 0; i < 10; ++i) {
+      std::vector<model::Message> batch;
+      for (int j = 0; j < 50; ++j) batch.push_back(textMessage(std::string(200, 'a' + j % 26)));
+      ASSERT_TRUE(store->append(batch).ok());
+    }
+  }
+  auto store = openRoom(false);  // a fresh page cache: the oldest pages are read from the file
+  FaultVfs::failReads = true;
+  auto oldest = store->after(0, 25);
+  auto one = store->bySeq(1);
+  auto dedup = store->byClientId("alice", "none");
+  FaultVfs::failReads = false;
+  ASSERT_FALSE(oldest.ok());
+  EXPECT_EQ(oldest.error().code, "storage_unavailable");
+  ASSERT_FALSE(one.ok());
+  EXPECT_EQ(one.error().code, "storage_unavailable");
+  ASSERT_FALSE(dedup.ok());
+  EXPECT_EQ(dedup.error().code, "storage_unavailable");
+  EXPECT_EQ(must(store->after(0, 25)).messages.size(), 25u) << "a passing fault leaves no trace";
+
+  RoomReader reader(file_, "room1");
+  FaultVfs::failReads = true;
+  auto page = reader.before(0, 25);
+  auto found = reader.search("aaa", 0, 10);
+  FaultVfs::failReads = false;
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().code, "storage_unavailable");
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.error().code, "storage_unavailable");
+  EXPECT_EQ(must(reader.before(0, 25)).messages.size(), 25u) << "the reader opens on a later call";
+}
+
+TEST_F(RoomStoreTest, ReaderSeesEveryCommitAndStopsForGoodWhenClosed) {
+  auto store = openRoom();
+  RoomReader reader(file_, "room1");
+  EXPECT_TRUE(must(reader.before(0, 25)).messages.empty());
+  appendTexts(*store, 3);
+  EXPECT_THAT(seqsOf(must(reader.before(0, 25))), ElementsAre(1, 2, 3));
+  std::vector<model::Message> batch{textMessage("findable words")};
+  ASSERT_TRUE(store->append(batch).ok());
+  EXPECT_THAT(seqsOf(must(reader.search("findable", 0, 10))), ElementsAre(4));
+
+  reader.close();
+  auto closed = reader.before(0, 25);
+  ASSERT_FALSE(closed.ok());
+  EXPECT_EQ(closed.error().code, "storage_unavailable");
+}
+
+TEST_F(RoomStoreTest, ReaderOfAMissingFileCreatesNothing) {
+  RoomReader reader(file_, "room1");
+  auto page = reader.before(0, 25);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().code, "not_found");
+  EXPECT_FALSE(fs::exists(file_));
+}
+
+// Enough 2 KB messages, one per commit, to pass SQLite's 1000-page
+// auto-checkpoint threshold several times.
+void appendPages(RoomStore& store, int commits) {
+  for (int i = 0; i < commits; ++i) {
+    std::vector<model::Message> batch{textMessage(std::string(2000, 'x') + std::to_string(i))};
+    ASSERT_TRUE(store.append(batch).ok());
+  }
+}
+
+TEST_F(RoomStoreTest, ManualCheckpointsLeaveTheCommitAndRunElsewhere) {
+  RoomStoreOptions options{.manualCheckpoints = true};
+  auto opened = RoomStore::open(file_, "room1", true, options);
+  ASSERT_TRUE(opened.ok());
+  auto& store = *opened;
+  appendPages(*store, 1500);
+  EXPECT_GT(store->walPages(), 1500) << "no checkpoint ran inside a commit";
+
+  ASSERT_TRUE(RoomStore::checkpoint(file_, CheckpointMode::kPassive, options).ok());
+  appendPages(*store, 1);  // the first commit after a complete checkpoint starts the WAL over
+  EXPECT_LT(store->walPages(), 10);
+  EXPECT_EQ(store->lastSeq(), 1501);
+  EXPECT_EQ(must(store->bySeq(1500))->text, std::string(2000, 'x') + "1499");
+}
+
+TEST_F(RoomStoreTest, CheckpointOfAMissingFileIsNotFoundAndCreatesNothing) {
+  Status s = RoomStore::checkpoint(file_, CheckpointMode::kPassive, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "not_found");
+  EXPECT_FALSE(fs::exists(file_));
+}
+
+TEST_F(RoomStoreTest, CloseEmptiesTheWalAndRefusesLaterCalls) {
+  auto opened = RoomStore::open(file_, "room1", true, {.manualCheckpoints = true});
+  ASSERT_TRUE(opened.ok());
+  auto& store = *opened;
+  appendPages(*store, 200);
+  RoomReader other(file_, "room1");  // keeps SQLite's own close-checkpoint from running
+  ASSERT_TRUE(other.before(0, 1).ok());
+  ASSERT_TRUE(store->close().ok());
+  EXPECT_EQ(fs::file_size(file_.string() + "-wal"), 0u) << "TRUNCATE, not left to the next open";
+  EXPECT_FALSE(store->before(0, 1).ok());
+  std::vector<model::Message> batch{textMessage("late")};
+  EXPECT_FALSE(store->append(batch).ok());
+  other.close();
+  EXPECT_EQ(openRoom(false)->lastSeq(), 200);
 }
 
 // ---- Timing: prints, never asserts (machines differ), so it is not part of

@@ -148,6 +148,9 @@ constexpr const char* kFavoriteRooms =
 
 constexpr const char* kIsMember =
     "SELECT count(*) FROM memberships WHERE room_id = ?1 AND user_id = ?2";
+constexpr const char* kMembership =
+    "SELECT EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2), "
+    "EXISTS (SELECT 1 FROM favorites WHERE user_id = ?2 AND room_id = ?1)";
 constexpr const char* kAddMember =
     "INSERT INTO memberships (room_id, user_id, created_at) VALUES (?1, ?2, ?3) "
     "ON CONFLICT DO NOTHING";
@@ -393,6 +396,15 @@ class SqliteMetaStore final : public MetaStore {
     std::lock_guard lock(mu_);
     auto n = count(kIsMember, roomId, userId);
     return n.ok() && *n > 0;
+  }
+
+  Membership membership(const std::string& roomId, const std::string& userId) override {
+    std::lock_guard lock(mu_);
+    auto q = db_->query(kMembership);
+    if (!q) return {};
+    q->bind(1, roomId).bind(2, userId);
+    if (q->step() != SQLITE_ROW) return {};
+    return Membership{q->int64(0) != 0, q->int64(1) != 0};
   }
 
   void addMember(const std::string& roomId, const std::string& userId, int64_t at) override {

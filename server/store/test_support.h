@@ -5,7 +5,9 @@
 //   exit, so every test works on real files.
 // - FaultVfs: a pass-through SQLite VFS, installed as the default, whose
 //   writes can be made to fail with SQLITE_FULL, to show that a full disk
-//   leaves nothing half written.
+//   leaves nothing half written, and whose reads can be made to fail with
+//   SQLITE_IOERR_READ, to show that a read failure is reported, not taken
+//   for an empty room.
 // - rawExec: runs SQL on a file through a separate connection, to tamper with
 //   a database the way another binary (older, newer, broken) would.
 #pragma once
@@ -54,6 +56,8 @@ class FaultVfs {
  public:
   // While set, every write answers SQLITE_FULL.
   static inline std::atomic<bool> failWrites{false};
+  // While set, every read of a file answers SQLITE_IOERR_READ.
+  static inline std::atomic<bool> failReads{false};
 
   // Idempotent. Every connection opened afterwards goes through the shim.
   static void install() {
@@ -93,10 +97,14 @@ class FaultVfs {
     return realMethods(f)->xWrite(shim(f)->real(), data, n, offset);
   }
 
+  static int read(sqlite3_file* f, void* data, int n, sqlite3_int64 offset) {
+    if (failReads) return SQLITE_IOERR_READ;
+    return realMethods(f)->xRead(shim(f)->real(), data, n, offset);
+  }
+
 #define RC_FORWARD(name, sig, ...) \
   static int name sig { return realMethods(f)->name(shim(f)->real() __VA_OPT__(, ) __VA_ARGS__); }
   RC_FORWARD(xClose, (sqlite3_file * f))
-  RC_FORWARD(xRead, (sqlite3_file * f, void* p, int n, sqlite3_int64 o), p, n, o)
   RC_FORWARD(xTruncate, (sqlite3_file * f, sqlite3_int64 size), size)
   RC_FORWARD(xSync, (sqlite3_file * f, int flags), flags)
   RC_FORWARD(xFileSize, (sqlite3_file * f, sqlite3_int64* size), size)
@@ -118,7 +126,7 @@ class FaultVfs {
   static inline sqlite3_vfs* real_ = nullptr;
   static inline sqlite3_vfs vfs_{};
   static inline const sqlite3_io_methods methods_ = {
-      3,           xClose,   xRead,         write,       xTruncate,
+      3,           xClose,   read,          write,       xTruncate,
       xSync,       xFileSize, xLock,        xUnlock,     xCheckReservedLock,
       xFileControl, xSectorSize, xDeviceCharacteristics, xShmMap,
       xShmLock,    xShmBarrier, xShmUnmap,  xFetch,      xUnfetch};

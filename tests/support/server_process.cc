@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -238,6 +239,26 @@ std::string ServerProcess::origin() const {
 }
 
 std::string ServerProcess::log() const { return readFile(logFile_); }
+
+std::string ServerProcess::sanitizerReport() const {
+  // First lines of each sanitizer's reports. UBSan's has no banner, only
+  // "<file>:<line>:<col>: runtime error: <what>".
+  static const char* const kStarts[] = {
+      "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+      "ThreadSanitizer: ",       ": runtime error: ",    "ERROR: UndefinedBehaviorSanitizer"};
+  const std::string text = log();
+  size_t start = std::string::npos;
+  for (const char* marker : kStarts) start = std::min(start, text.find(marker));
+  if (start == std::string::npos) return {};
+  start = text.rfind('\n', start);
+  start = start == std::string::npos ? 0 : start + 1;
+  size_t end = text.find("SUMMARY: ", start);
+  end = end == std::string::npos ? text.size() : text.find('\n', end);
+  const size_t kMax = 30000;
+  std::string report = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (report.size() > kMax) report = report.substr(0, kMax) + "\n...(cut)...";
+  return report;
+}
 
 long ServerProcess::rssKiB() const {
   if (pid_ <= 0) return -1;

@@ -8,6 +8,12 @@
 // so a failing test can print it. restart() starts the same binary again with
 // the same data folder and the same arguments (on a new port).
 //
+// In a sanitizer build the server runs sanitized too (it is the binary of the
+// same build folder, and inherits ASAN_OPTIONS & co.). Its reports land in
+// server.log, not in the test's output, and a report in the server need not
+// break the request that caused it; sanitizerReport() finds them so that the
+// fixture can fail the test with the report.
+//
 // Not thread-safe: use one ServerProcess from the thread that created it.
 #pragma once
 
@@ -54,6 +60,18 @@ class ServerProcess {
   const std::string& dataDir() const { return dataDir_; }
   const std::string& tempDir() const { return tempDir_; }
   std::string log() const;  // whole server.log
+  // The first sanitizer report (ASan, LSan, UBSan, TSan) in server.log, from
+  // its first line to the end of its SUMMARY line; empty when there is none.
+  std::string sanitizerReport() const;
+
+  // True when this test binary, and hence the server next to it, was built
+  // with ASan or TSan.
+  static constexpr bool kSanitized =
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+      true;
+#else
+      false;
+#endif
 
   // Inspection of the live child through /proc/<pid>.
   long rssKiB() const;                       // VmRSS, -1 when unknown
