@@ -3,6 +3,7 @@
 // (1008), oversized frames (1009), the message rate and the number of
 // sockets per user.
 #include <set>
+#include <thread>
 
 #include "support/fixture.h"
 
@@ -253,6 +254,40 @@ TEST_F(MessageRate, SendsOverTheBucketAreRateLimitedAndNotStored) {
   // Non-message frames are not charged to the message bucket.
   a->send({{"type", "ping"}});
   EXPECT_FALSE(a->expect("pong").is_null());
+}
+
+// The flood test found that a fresh socket came with a fresh burst; the room
+// now keeps one budget per user as well. A slow refill (one token per 4 s)
+// keeps the check independent of how long the joins take here.
+class UserMessageRate : public ServerTest {
+ protected:
+  std::vector<std::string> serverArgs() const override {
+    return {"--message-rate", "0.25", "--message-burst", "3", "--signup-per-minute", "100000",
+            "--signup-burst", "100000"};
+  }
+};
+
+TEST_F(UserMessageRate, NeitherReconnectingNorASecondTabRefillsTheBudget) {
+  TestUser u = newUser();
+  std::string id = createRoom(u, "rate")["id"];
+  Joined first = join(u, id);
+  for (int i = 0; i < 3; ++i) {
+    first->send(textFrame("a" + std::to_string(i), "burst " + std::to_string(i)));
+    EXPECT_FALSE(first->expect("ack").is_null());
+  }
+  first->close();
+  Joined second = join(u, id);
+  Joined third = join(u, id);
+  second->send(textFrame("b0", "after reconnecting"));
+  json e = second->expect("error");
+  EXPECT_EQ(e["code"], "rate_limited") << e.dump();
+  EXPECT_EQ(e["clientId"], "b0");
+  third->send(textFrame("c0", "from a second tab"));
+  EXPECT_EQ(third->expect("error")["code"], "rate_limited");
+  // The budget refills at the configured rate for the user as a whole.
+  std::this_thread::sleep_for(4200ms);
+  second->send(textFrame("b1", "a second later"));
+  EXPECT_FALSE(second->expect("ack").is_null());
 }
 
 class ConnectionLimit : public ServerTest {

@@ -73,7 +73,8 @@ void RoomSocket::onBinary(std::string&&) {
 bool RoomSocket::admit(const proto::ClientFrame& frame) {
   const int64_t now = nowMs();
   const bool message = isMessageFrame(frame);
-  if (frames_.take(now) && (!message || messages_.take(now))) return true;
+  if (frames_.take(now) && (!message || (messages_.take(now) && room_->takeMessageToken(userId_))))
+    return true;
   const auto* send = std::get_if<proto::Send>(&frame);
   reject("rate_limited", "slow down", send ? std::optional(send->clientId) : std::nullopt);
   return false;

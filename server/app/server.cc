@@ -128,6 +128,8 @@ int runServer(const Config& config) {
   dirOptions.storeOptions.synchronousFull = config.synchronousFull;
   dirOptions.idleSeconds = config.roomIdleSeconds;
   dirOptions.roomLimits.callGraceMs = int64_t{config.callGraceSeconds} * 1000;
+  dirOptions.roomLimits.userMessageRate = config.messageRate;
+  dirOptions.roomLimits.userMessageBurst = config.messageBurst;
   dirOptions.work = work.get_executor();
   dirOptions.hooks.activity = [&activity](const std::string& id, int64_t at) {
     activity.note(id, at);

@@ -74,6 +74,10 @@ void Room::detach(const std::string& connId) {
   Member member = std::move(it->second.member);
   bool greeted = it->second.greeted;
   conns_.erase(it);
+  // A full budget is the same as a new one: keep only those still refilling.
+  if (auto b = messageBudgets_.find(member.user.id);
+      b != messageBudgets_.end() && b->second.full(nowMs()))
+    messageBudgets_.erase(b);
   live_.store(static_cast<int>(conns_.size()), std::memory_order_relaxed);
   if (greeted) leavePresence(member);
   if (call_.drop(connId, nowMs())) armCallTimer();
@@ -84,6 +88,12 @@ void Room::leavePresence(const Member& m) {
   if (presence_.disconnect(m.user.id) && wasTyping)
     broadcast(shared(proto::typingFrame(m.user.id, false)));
   broadcastPresence();
+}
+
+bool Room::takeMessageToken(const std::string& userId) {
+  auto [it, added] = messageBudgets_.try_emplace(
+      userId, limits_.userMessageRate, limits_.userMessageBurst);
+  return it->second.take(nowMs());
 }
 
 void Room::handle(const std::string& connId, proto::ClientFrame&& frame) {

@@ -27,6 +27,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "auth/rate_limiter.h"
 #include "model/types.h"
 #include "proto/client_frames.h"
 #include "room/call_roster.h"
@@ -55,6 +56,10 @@ struct RoomLimits {
   // (readers kept the WAL from starting over) a RESTART, which holds off
   // commits while it runs but bounds the file.
   int checkpointPages = 1000;
+  // send/edit/delete per user across all of the user's sockets in the room
+  // (each socket has its own bucket too): reconnecting refills nothing.
+  double userMessageRate = 10;
+  double userMessageBurst = 30;
   int restartPages = 16000;
 };
 
@@ -79,6 +84,8 @@ class Room : public std::enable_shared_from_this<Room> {
   void attach(std::shared_ptr<Connection> conn, const std::string& connId, Member member);
   void detach(const std::string& connId);
   void handle(const std::string& connId, proto::ClientFrame&& frame);
+  // Takes one token of the user's message budget in this room.
+  bool takeMessageToken(const std::string& userId);
 
   // Closes every connection of `userId` with `code` (removed member: 4403).
   void removeUser(const std::string& userId, uint16_t code, const std::string& reason);
@@ -171,6 +178,7 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomHooks hooks_;
   RoomLimits limits_;
   std::unordered_map<std::string, Conn> conns_;
+  std::unordered_map<std::string, auth::TokenBucket> messageBudgets_;  // by user id
   Presence presence_;
   CallRoster call_;
   std::unique_ptr<boost::asio::steady_timer> callTimer_;  // expires dropped call seats
