@@ -1,6 +1,9 @@
 # roomchat: two commands on a fresh Debian machine.
 #   make run    installs what is missing, builds server and web client, serves on 127.0.0.1:8080
-#   make test   installs what is missing, builds, runs every test (unit, integration, web)
+#   make test   installs what is missing, builds, runs every test (unit, integration,
+#               a short fuzz run, the unit and integration tests under ASan+UBSan, web)
+#   make soak   the long fault, flood and fuzz runs (~30 min; docs/reliability.md)
+#   make asan / make tsan / make fuzz   one of the checks of make test on its own
 BUILD    ?= build
 LISTEN   ?= 127.0.0.1:8080
 DATA     ?= data
@@ -12,7 +15,7 @@ HAVE_WEB := $(wildcard web/package.json)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps test-deps build web run test test-server test-web bench clean
+.PHONY: all deps test-deps build web run test test-server test-web asan tsan fuzz soak bench clean
 
 all: build
 
@@ -21,8 +24,9 @@ all: build
 deps:
 	@ROOMCHAT_WEB_DEPS=0 scripts/install-deps.sh
 
+# Tests also need the browser (web end-to-end) and clang (libFuzzer).
 test-deps:
-	@scripts/install-deps.sh
+	@ROOMCHAT_SANITIZER_DEPS=1 scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
@@ -41,6 +45,8 @@ run: build web
 
 test: test-deps build web
 	$(MAKE) test-server
+	$(MAKE) fuzz
+	$(MAKE) asan
 ifneq ($(HAVE_WEB),)
 	$(MAKE) test-web
 endif
@@ -52,8 +58,26 @@ test-web:
 	cd web && npm test
 	cd web && ROOMCHAT_BIN=$(abspath $(BUILD))/roomchat npm run e2e
 
+# Unit and integration tests with the server itself sanitized (own build folders).
+asan: test-deps
+	JOBS=$(JOBS) scripts/sanitize.sh asan
+tsan: test-deps
+	JOBS=$(JOBS) scripts/sanitize.sh tsan
+
+# libFuzzer on every parser facing the network, FUZZ_SECONDS per target,
+# from the corpus in fuzz/corpus (new finds stay in build-fuzz/).
+FUZZ_SECONDS ?= 20
+fuzz: test-deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Bounded: the soak tests take ~7 min, the fuzzers SOAK_FUZZ_SECONDS x 4.
+SOAK_FUZZ_SECONDS ?= 300
+soak: test-deps build
+	BUILD=$(BUILD) JOBS=$(JOBS) scripts/soak.sh
+	scripts/fuzz.sh $(SOAK_FUZZ_SECONDS)
+
 bench: build
 	$(MAKE) -C bench
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

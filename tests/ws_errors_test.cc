@@ -364,11 +364,15 @@ TEST_F(SlowReader, AReaderThatFallsTooFarBehindIsClosedAndDoesNotStallTheRoom) {
   }
   EXPECT_EQ(acked, kMessages) << "the writer stalled behind the slow reader";
 
-  // The reader gets what was buffered, then the close.
+  EXPECT_EQ(metric("roomchat_slow_consumers_closed_total"), std::optional<double>(1));
+  // The reader gets what was buffered, then the close frame; or, when the
+  // writes took longer than the server's 5 s close deadline (a slow,
+  // sanitized build), the connection cut without it. Either way it ends.
   auto code = stalled->waitClose(30s);
-  EXPECT_EQ(code, std::optional<int>(1008))
-      << "the slow reader was not closed (" << stalled->readError() << "), received "
-      << stalled->skipped().size() << " frames";
+  EXPECT_TRUE(stalled->closed()) << "the slow reader was never disconnected";
+  if (code) {
+    EXPECT_EQ(*code, 1008) << "received " << stalled->skipped().size() << " frames";
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "app/server.h"
 
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -101,6 +102,10 @@ void writeReadyFile(const std::string& file, unsigned short port) {
 
 int runServer(const Config& config) {
   raiseFileLimit();
+  // A file-size limit (RLIMIT_FSIZE) must behave like a full disk: a write
+  // that fails with EFBIG, refused as storage_unavailable, not a process
+  // killed by SIGXFSZ with every room's sockets.
+  signal(SIGXFSZ, SIG_IGN);
   std::string host;
   unsigned short port = 0;
   if (!splitHostPort(config.listen, host, port)) {

@@ -450,9 +450,16 @@ void Room::hibernate() {
   metrics().roomFilesOpen.add(-1);
 }
 
+// The room lets go of its connections once they are told to close. A
+// connection holds its room (RoomSocket::room_) until its socket finishes and
+// detach() runs; a peer that never answers the close frame keeps the socket
+// open until the io threads stop, and that cycle then leaked the room with its
+// database still open (found by LeakSanitizer; see docs/reliability.md).
 void Room::shutdown() {
   if (!pending_.empty()) flush();
   for (auto& [id, c] : conns_) c.conn->close(kCloseRestarting, "server restarting");
+  conns_.clear();
+  live_.store(0, std::memory_order_relaxed);
 }
 
 Result<store::MessagePage> Room::history(int64_t beforeSeq, int limit) {

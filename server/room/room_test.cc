@@ -271,6 +271,26 @@ TEST_F(RoomTest, DestroyTellsEveryoneAndClosesWith4404) {
   EXPECT_EQ(late->closedWith, kCloseRoomDeleted);
 }
 
+// A socket holds its room until it finishes; if the room held the socket past
+// shutdown, a peer that never answers the close would keep both (and the
+// room's database) alive forever.
+TEST_F(RoomTest, ShutdownClosesWith1012AndReleasesEveryConnection) {
+  auto ann = join("c1", "ann");
+  auto bob = join("c2", "bob");
+  std::weak_ptr<FakeConnection> annWeak = ann, bobWeak = bob;
+  sendAll("c1", {text("m1", "last words")});
+  run([&] { room_->handle("c1", text("m2", "pending at shutdown")); room_->shutdown(); });
+  EXPECT_EQ(ann->closedWith, kCloseRestarting);
+  EXPECT_EQ(bob->closedWith, kCloseRestarting);
+  EXPECT_EQ(ann->take("ack").size(), 2u) << "the pending send is committed before the close";
+  EXPECT_EQ(room_->liveConnections(), 0);
+  ann.reset();
+  bob.reset();
+  EXPECT_TRUE(annWeak.expired());
+  EXPECT_TRUE(bobWeak.expired());
+  run([&] { room_->detach("c1"); });  // the socket finishing later is harmless
+}
+
 TEST_F(RoomTest, FullDiskRefusesMessagesWithAnErrorInsteadOfAnAck) {
   store::testutil::FaultVfs::install();
   room_ = openRoom();
