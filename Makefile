@@ -14,6 +14,9 @@ HAVE_WEB := $(wildcard web/package.json)
 # ccache hits across clones in other folders (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
+# Without this ccache refuses every compile that uses a precompiled header
+# (most of net/, room/, api/): CMake's PCH needs pch_defines and time_macros.
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 .PHONY: all deps test-deps build web run test test-server test-web asan tsan fuzz soak bench clean
 

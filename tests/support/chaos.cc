@@ -393,14 +393,7 @@ ChaosRun::ChaosRun(ServerProcess& server, ChaosOptions options)
 
 ChaosRun::~ChaosRun() {
   if (state_) {
-    state_->io.call([&] {
-      state_->stopping = true;
-      for (auto& c : state_->clients) {
-        if (c->ws) c->ws->abort();
-        if (c->composeTimer) c->composeTimer->cancel();
-        if (c->retryTimer) c->retryTimer->cancel();
-      }
-    });
+    stopClients();
     std::this_thread::sleep_for(50ms);
     state_->io.stop();
     state_->clients.clear();
