@@ -211,8 +211,13 @@ TEST_F(StuckReader, CostsTheServerAtMostItsQueueBoundAndDoesNotDelayOtherReaders
   // flight (the fast readers' frames, commit batches, allocator slack). An
   // unbounded queue would hold what the kernel buffers did not absorb:
   // most of the flood (tens of MiB).
-  EXPECT_LT(growthKiB, static_cast<long>(boundKiB) + 6 * 1024)
-      << "the stuck reader cost more than its queue bound";
+  // Under ASan the RSS is mostly its quarantine of freed blocks (hundreds of
+  // MiB by design), so the figure says nothing about the server there; the
+  // plain build of the same test (also in make test) checks it.
+  if (!ServerProcess::kSanitized) {
+    EXPECT_LT(growthKiB, static_cast<long>(boundKiB) + 6 * 1024)
+        << "the stuck reader cost more than its queue bound";
+  }
 
   // The others were not slowed down.
   for (LatencyReader* f : {&fast1, &fast2}) {

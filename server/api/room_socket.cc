@@ -105,16 +105,15 @@ void RoomSocket::onClose() {
   registry_.untrack(sessionHash_, this);
   registry_.release(userId_);
   room_->detach(connId_);
-  channel_.reset();
 }
 
 void RoomSocket::send(std::shared_ptr<const std::string> frame) {
-  if (channel_) channel_->send(std::move(frame));
+  if (auto channel = channel_.lock()) channel->send(std::move(frame));
 }
 
 void RoomSocket::close(uint16_t code, std::string reason) {
   asio::post(room_->strand(), [self = shared_from_this(), code, r = std::move(reason)]() mutable {
-    if (self->channel_) self->channel_->close(code, std::move(r));
+    if (auto channel = self->channel_.lock()) channel->close(code, std::move(r));
   });
 }
 

@@ -60,7 +60,9 @@ class RoomSocket : public net::WsEndpoint,
   ConnectionRegistry& registry_;
   const blob::BlobStore& blobs_;
   proto::Limits frameLimits_;
-  std::shared_ptr<net::WsChannel> channel_;  // from onOpen to onClose
+  // Weak: the session owns this endpoint, and a session that never finishes
+  // (the io threads stopped first) must not keep itself alive through us.
+  std::weak_ptr<net::WsChannel> channel_;
   auth::TokenBucket messages_;
   auth::TokenBucket frames_;
   auth::TokenBucket abuse_;
