@@ -18,6 +18,10 @@ namespace loadgen {
 namespace {
 
 constexpr double kHibernateTimeout = 180;
+// The server hands freed heap back to the OS at most every 10 s (a trim stalls
+// allocating threads), so RSS is read one trim interval and a sweep after the
+// last room fell asleep.
+constexpr auto kTrimSettle = std::chrono::seconds(12);
 constexpr auto kMonitorPeriod = std::chrono::milliseconds(250);
 constexpr const char* kWakeHistogram = "roomchat_room_wake_seconds";
 
@@ -116,7 +120,7 @@ nlohmann::json runHibernate(const Server& server, const Args& args) {
       kHibernateTimeout);
   out["all_hibernated"] = asleep;
   out["hibernate_wait_seconds"] = nowSeconds() - waitStart;
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::this_thread::sleep_for(kTrimSettle);
   const auto slept = sampleProcess(server.pid);
   const auto metrics = scrapeMetrics(server);
   out["server_rss_hibernated_bytes"] = slept.rssBytes;

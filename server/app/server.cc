@@ -126,6 +126,11 @@ int runServer(const Config& config) {
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   asio::io_context ioc(ioThreads);
   asio::thread_pool work(std::max(1, config.workThreads));
+  // Hibernation, on a thread of its own at the lowest priority: a sweep closes
+  // hundreds of rooms at once, and on the work pool those closings queued
+  // ahead of requests (cold wake p99 2.7-3.6 ms -> 4.9-6.5 with a chain).
+  asio::thread_pool background(1);
+  asio::post(background, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19); });
   ActivityWriter activity(*meta, work);
 
   room::DirectoryOptions dirOptions;
@@ -136,6 +141,7 @@ int runServer(const Config& config) {
   dirOptions.roomLimits.userMessageRate = config.messageRate;
   dirOptions.roomLimits.userMessageBurst = config.messageBurst;
   dirOptions.work = work.get_executor();
+  dirOptions.background = background.get_executor();
   dirOptions.hooks.activity = [&activity](const std::string& id, int64_t at) {
     activity.note(id, at);
   };
@@ -219,6 +225,7 @@ int runServer(const Config& config) {
   for (auto& t : threads) t.join();
   if (stopper.joinable()) stopper.join();
   work.join();
+  background.join();
   spdlog::info("roomchat stopped");
   return 0;
 }

@@ -6,19 +6,23 @@
 // nothing here: no entry, no open file; its state is its database file
 // (rooms/<first two chars of id>/<id>.db) and its row in the meta store.
 // A room with no connections and no work for `idleSeconds` is closed by a
-// periodic sweep; the closing (a checkpoint and fsyncs) runs on the work
-// pool, never on an io thread. Thread safety: all methods may be called from any thread
+// periodic sweep; the closing (a checkpoint and fsyncs) runs on the
+// background executor, never on an io thread nor ahead of requests queued on
+// the work pool. Thread safety: all methods may be called from any thread
 // (the map is sharded behind mutexes; no room code runs under them, except
 // opening and closing a database file).
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -53,8 +57,12 @@ struct DirectoryOptions {
   int idleSeconds = 30;
   RoomHooks hooks;
   RoomLimits roomLimits;
-  // Blocking file work: checkpoints and hibernation. Unset: the io_context.
+  // Blocking file work: checkpoints (and what `background` does when unset).
+  // Unset: the io_context.
   boost::asio::any_io_executor work;
+  // Hibernation: work nobody waits for, best given only the CPU that requests
+  // leave (the server runs it on one thread at the lowest priority).
+  boost::asio::any_io_executor background;
 };
 
 class LocalRoomDirectory : public RoomDirectory {
@@ -84,13 +92,19 @@ class LocalRoomDirectory : public RoomDirectory {
   Result<std::shared_ptr<Room>> open(Shard& shard, const model::Room& info, bool create);
   void scheduleSweep();
   void sweep();
+  void maybeTrimHeap();
+
+  static constexpr int64_t kTrimIntervalMs = 10000;
 
   boost::asio::io_context& ioc_;
   DirectoryOptions options_;
   boost::asio::any_io_executor work_;
+  boost::asio::any_io_executor background_;
   std::array<Shard, 16> shards_;
   boost::asio::steady_timer sweepTimer_;
-  bool trimPending_ = false;  // rooms were released: give freed heap back to the OS
+  // Set when a hibernation batch has finished, cleared by the trim it asks for.
+  std::shared_ptr<std::atomic<bool>> heapFreed_ = std::make_shared<std::atomic<bool>>(false);
+  int64_t lastTrimMs_ = 0;  // sweeps run one at a time
 };
 
 }  // namespace roomchat::room

@@ -1,6 +1,7 @@
 #include "room/room.h"
 
 #include <chrono>
+#include <future>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -462,13 +463,33 @@ void Room::shutdown() {
   live_.store(0, std::memory_order_relaxed);
 }
 
+// A wake already paid for one connection and its schema read; opening the
+// reader for the page that woke the room would pay twice (it measured 2x the
+// wake time). Rooms read again by HTTP open their reader then, and keep those
+// reads off the strand.
+Result<store::MessagePage> Room::readOnStrand(
+    const std::function<Result<store::MessagePage>(const store::RoomStore&)>& read) {
+  std::promise<Result<store::MessagePage>> done;
+  asio::post(strand_, [&] {
+    done.set_value(store_ ? read(*store_)
+                          : Result<store::MessagePage>(
+                                makeError("storage_unavailable", "the room database is closed")));
+  });
+  return done.get_future().get();
+}
+
 Result<store::MessagePage> Room::history(int64_t beforeSeq, int limit) {
   touch();
+  if (firstHttpRead())
+    return readOnStrand([&](const store::RoomStore& s) { return s.before(beforeSeq, limit); });
   return reader_.before(beforeSeq, limit);
 }
 
 Result<store::MessagePage> Room::search(const std::string& query, int64_t beforeSeq, int limit) {
   touch();
+  if (firstHttpRead())
+    return readOnStrand(
+        [&](const store::RoomStore& s) { return s.search(query, beforeSeq, limit); });
   return reader_.search(query, beforeSeq, limit);
 }
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <future>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
@@ -85,6 +87,28 @@ class RoomTest : public ::testing::Test {
     asio::post(room_->strand(), f);
     do ioc_.restart();
     while (ioc_.poll() > 0);
+  }
+
+  // Runs a blocking HTTP-side read (history, search) on another thread, as
+  // the work pool does, while this thread serves the strand.
+  template <class F>
+  auto httpRead(F f) {
+    auto result = std::async(std::launch::async, f);
+    while (result.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+      ioc_.restart();
+      ioc_.poll();
+    }
+    return result.get();
+  }
+
+  // Descriptors this process holds on `file` (the database itself, not -wal/-shm).
+  static int openDescriptors(const std::filesystem::path& file) {
+    int n = 0;
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      if (std::filesystem::read_symlink(fd.path(), ec) == file) ++n;
+    }
+    return n;
   }
 
   void sendAll(const std::string& connId, std::vector<proto::Send> sends) {
@@ -421,7 +445,8 @@ TEST_F(CheckpointTest, CommitsNeverWaitForACheckpointAndOneRunsAtATime) {
 TEST_F(CheckpointTest, HibernationClosesEveryFileAndLeavesNoWal) {
   auto ann = join("c1", "ann");
   for (int i = 0; i < 3; ++i) sendBig("c1", "m" + std::to_string(i));
-  ASSERT_TRUE(room_->history(0, 10).ok());  // opens the read connection
+  ASSERT_TRUE(httpRead([&] { return room_->history(0, 10); }).ok());  // on the strand
+  ASSERT_TRUE(httpRead([&] { return room_->history(0, 10); }).ok());  // opens the reader
   run([&] { room_->detach("c1"); });
   runWork();
   run([] {});
@@ -449,15 +474,36 @@ TEST_F(RoomTest, ReadFailuresAnswerStorageUnavailable) {
 
   store::testutil::FaultVfs::failReads = true;
   run([&] { room_->handle("c2", proto::History{2, 25}); });
-  auto page = room_->history(2, 25);
+  auto first = httpRead([&] { return room_->history(2, 25); });   // on the strand
+  auto second = httpRead([&] { return room_->history(2, 25); });  // on the reader
   store::testutil::FaultVfs::failReads = false;
 
   auto errors = bob->take("error");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0]["code"], "storage_unavailable");
   EXPECT_TRUE(bob->take("history").empty()) << "no empty page in place of the error";
-  ASSERT_FALSE(page.ok());
-  EXPECT_EQ(page.error().code, "storage_unavailable");
+  for (const auto* page : {&first, &second}) {
+    ASSERT_FALSE(page->ok());
+    EXPECT_EQ(page->error().code, "storage_unavailable");
+  }
+}
+
+TEST_F(RoomTest, TheReadThatWakesARoomOpensNoSecondConnection) {
+  auto ann = join("c1", "ann");
+  sendAll("c1", {text("m1", "hello"), text("m2", "again")});
+  const auto file = std::filesystem::canonical(dir_ / "room.db");
+  ASSERT_EQ(openDescriptors(file), 1) << "the writer's";
+
+  auto first = httpRead([&] { return room_->history(0, 25); });
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->messages.size(), 2u);
+  EXPECT_EQ(openDescriptors(file), 1) << "read on the writer's connection";
+
+  auto found = httpRead([&] { return room_->search("again", 0, 25); });
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->messages.size(), 1u);
+  EXPECT_EQ(found->messages[0].seq, 2);
+  EXPECT_EQ(openDescriptors(file), 2) << "a room read again opens its reader";
 }
 
 }  // namespace
