@@ -126,11 +126,12 @@ int runServer(const Config& config) {
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   asio::io_context ioc(ioThreads);
   asio::thread_pool work(std::max(1, config.workThreads));
-  // Hibernation, on a thread of its own at the lowest priority: a sweep closes
+  // Hibernation, on a thread of its own at a low priority: a sweep closes
   // hundreds of rooms at once, and on the work pool those closings queued
-  // ahead of requests (cold wake p99 2.7-3.6 ms -> 4.9-6.5 with a chain).
+  // ahead of requests. Nice 10 (a tenth of a normal thread's share), not 19:
+  // rooms closing too slowly under a long full load would keep their files.
   asio::thread_pool background(1);
-  asio::post(background, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19); });
+  asio::post(background, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });
   ActivityWriter activity(*meta, work);
 
   room::DirectoryOptions dirOptions;

@@ -142,7 +142,7 @@ void LocalRoomDirectory::scheduleSweep() {
 // A room is idle when only this map holds it (no connection, no request, no
 // posted work and no checkpoint in flight keeps a reference: every reference
 // is handed out under the shard lock) and nothing touched it for idleSeconds.
-// As the only owner, a work pool thread then closes its files and releases it.
+// As the only owner, the background thread then closes its files and frees it.
 void LocalRoomDirectory::sweep() {
   maybeTrimHeap();
   const int64_t cutoff = nowMs() - int64_t{options_.idleSeconds} * 1000;

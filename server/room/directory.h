@@ -61,7 +61,7 @@ struct DirectoryOptions {
   // Unset: the io_context.
   boost::asio::any_io_executor work;
   // Hibernation: work nobody waits for, best given only the CPU that requests
-  // leave (the server runs it on one thread at the lowest priority).
+  // leave (the server runs it on one thread at nice 10).
   boost::asio::any_io_executor background;
 };
 
