@@ -67,6 +67,26 @@ TEST_F(DirectoryTest, IdleRoomHibernatesAndWakesWithItsFile) {
   EXPECT_EQ(directory_.awake(), 1u);
 }
 
+// Closing files is the background executor's job alone: requests queued on the
+// io_context (or the work pool) never wait behind a sweep's closings.
+TEST_F(DirectoryTest, HibernationClosesFilesOnlyOnTheBackgroundExecutor) {
+  asio::io_context background;
+  DirectoryOptions options{dir_.path(), {}, 1, {}};
+  options.background = background.get_executor();
+  LocalRoomDirectory directory(ioc_, options);
+  const int64_t filesBefore = metrics().roomFilesOpen.value();
+  ASSERT_TRUE(directory.create(info("sleepy")).ok());
+  directory.start();
+  EXPECT_TRUE(runUntil([&] { return directory.awake() == 0; }));
+  runUntil([] { return false; }, std::chrono::milliseconds(200));
+  EXPECT_EQ(metrics().roomFilesOpen.value(), filesBefore + 1) << "closed on the io_context";
+  directory.stop();
+
+  EXPECT_GE(background.poll(), 1u);
+  EXPECT_EQ(metrics().roomFilesOpen.value(), filesBefore);
+  EXPECT_TRUE(directory.acquire(info("sleepy")).ok()) << "wakes with its file";
+}
+
 TEST_F(DirectoryTest, ARoomInUseDoesNotHibernate) {
   auto room = directory_.create(info("busyroom"));
   ASSERT_TRUE(room.ok());
