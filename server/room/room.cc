@@ -466,7 +466,9 @@ void Room::shutdown() {
 // A wake already paid for one connection and its schema read; opening the
 // reader for the page that woke the room paid again (a third of a cold GET's
 // server CPU in a profile). Rooms read again by HTTP open their reader then,
-// and keep those reads off the strand.
+// and keep those reads off the strand. Only a history page, which is at most
+// 100 rows by key, ever runs there: a search of a big room could hold the
+// strand for milliseconds, so it always takes the reader.
 Result<store::MessagePage> Room::readOnStrand(
     const std::function<Result<store::MessagePage>(const store::RoomStore&)>& read) {
   auto closed = [] {
@@ -488,9 +490,6 @@ Result<store::MessagePage> Room::history(int64_t beforeSeq, int limit) {
 
 Result<store::MessagePage> Room::search(const std::string& query, int64_t beforeSeq, int limit) {
   touch();
-  if (firstHttpRead())
-    return readOnStrand(
-        [&](const store::RoomStore& s) { return s.search(query, beforeSeq, limit); });
   return reader_.search(query, beforeSeq, limit);
 }
 

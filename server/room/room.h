@@ -12,7 +12,7 @@
 // sockets): WAL checkpoints run on the work pool (at most one per room at a
 // time, and the task keeps the room referenced, so the directory never
 // hibernates a room with one in flight), and HTTP history and search read on
-// the room's RoomReader from the calling pool thread. The first HTTP read
+// the room's RoomReader from the calling pool thread. The first history page
 // after a wake is the exception: it runs on the strand, on the connection the
 // wake just opened, so that a room woken for one page opens one connection.
 #pragma once
@@ -99,8 +99,8 @@ class Room : public std::enable_shared_from_this<Room> {
   void shutdown();
 
   // Any thread (the work pool), never the strand: they block, on the room's
-  // read connection, or (the first read after a wake) until the strand has
-  // read on its own. REQUIRES: the io threads are running (they serve the
+  // read connection, or (the first history page after a wake) until the
+  // strand has read on its own. REQUIRES: the io threads are running (they serve the
   // strand). Errors: "storage_unavailable".
   Result<store::MessagePage> history(int64_t beforeSeq, int limit);
   Result<store::MessagePage> search(const std::string& query, int64_t beforeSeq, int limit);
@@ -155,7 +155,7 @@ class Room : public std::enable_shared_from_this<Room> {
   // Runs `read` on the strand against the writer's connection and waits.
   Result<store::MessagePage> readOnStrand(
       const std::function<Result<store::MessagePage>(const store::RoomStore&)>& read);
-  // True once: whether this HTTP read is the first since the wake.
+  // True once: whether this HTTP history read is the first since the wake.
   bool firstHttpRead() { return !httpReadSeen_.exchange(true, std::memory_order_relaxed); }
   void failPending(const Error& error, std::vector<PendingSend>& sends,
                    std::vector<DuplicateSend>& duplicates);
