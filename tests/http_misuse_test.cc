@@ -87,6 +87,21 @@ TEST_F(HttpMisuse, AnOversizedBodyIs413TooLarge) {
   EXPECT_EQ(anonymous().get("/healthz").status, 200);
 }
 
+TEST_F(HttpMisuse, AChunkedBodyIs411AndTheConnectionCloses) {
+  TestUser u = newUser();
+  std::string request = "POST /api/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " +
+                        u.http.cookieHeader() +
+                        "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "11\r\n{\"name\":\"chunky\"}\r\n0\r\n\r\n";
+  std::string reply = rawExchange(port(), request, /*halfClose=*/false);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 411", 0), 0u) << "answer: " << reply.substr(0, 300);
+  EXPECT_NE(reply.find("length_required"), std::string::npos) << reply.substr(0, 300);
+  EXPECT_TRUE(server().running());
+  auto rooms = u.http.get("/api/rooms/mine");
+  EXPECT_EQ(rooms.status, 200);
+  EXPECT_EQ(rooms.body.find("chunky"), std::string::npos) << "the body was not acted on";
+}
+
 TEST_F(HttpMisuse, JsonOfTheWrongShapeIs400NotACrash) {
   TestUser u = newUser();
   for (const std::string body : {"[]", "null", "\"x\"", "{\"name\": {\"nested\": 1}}", "{"}) {
