@@ -469,23 +469,16 @@ void Room::shutdown() {
 // and keep those reads off the strand. Only a history page, which is at most
 // 100 rows by key, ever runs there: a search of a big room could hold the
 // strand for milliseconds, so it always takes the reader.
-Result<store::MessagePage> Room::readOnStrand(
-    const std::function<Result<store::MessagePage>(const store::RoomStore&)>& read) {
-  auto closed = [] {
-    return Result<store::MessagePage>(
-        makeError("storage_unavailable", "the room database is closed"));
-  };
-  if (strand_.running_in_this_thread()) return store_ ? read(*store_) : closed();  // no self-wait
-  std::promise<Result<store::MessagePage>> done;
-  asio::post(strand_, [&] { done.set_value(store_ ? read(*store_) : closed()); });
-  return done.get_future().get();
-}
-
 Result<store::MessagePage> Room::history(int64_t beforeSeq, int limit) {
   touch();
-  if (firstHttpRead())
-    return readOnStrand([&](const store::RoomStore& s) { return s.before(beforeSeq, limit); });
-  return reader_.before(beforeSeq, limit);
+  if (!firstHttpRead()) return reader_.before(beforeSeq, limit);
+  std::promise<Result<store::MessagePage>> done;
+  asio::post(strand_, [&] {
+    done.set_value(store_ ? store_->before(beforeSeq, limit)
+                          : Result<store::MessagePage>(makeError(
+                                "storage_unavailable", "the room database is closed")));
+  });
+  return done.get_future().get();
 }
 
 Result<store::MessagePage> Room::search(const std::string& query, int64_t beforeSeq, int limit) {

@@ -152,9 +152,6 @@ class Room : public std::enable_shared_from_this<Room> {
   void maybeCheckpoint();
   void checkpointDone(const Status& status);
   void sendPage(Conn& c, const Result<store::MessagePage>& page);
-  // Runs `read` on the strand against the writer's connection and waits.
-  Result<store::MessagePage> readOnStrand(
-      const std::function<Result<store::MessagePage>(const store::RoomStore&)>& read);
   // True once: whether this HTTP history read is the first since the wake.
   bool firstHttpRead() { return !httpReadSeen_.exchange(true, std::memory_order_relaxed); }
   void failPending(const Error& error, std::vector<PendingSend>& sends,

@@ -2,7 +2,7 @@
 // Run: ROOMCHAT_BIN=/abs/path/roomchat npm run e2e   (after npm run build)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { fillSignup, launchBrowser, screenshot, startServer } from "./harness.mjs";
 
 const T = 15_000;
 let server;
@@ -26,15 +26,6 @@ async function newPage(ctx) {
   page.setDefaultTimeout(T);
   page.on("pageerror", (e) => console.error(`[page error] ${e.message}`));
   return page;
-}
-
-async function fillSignup(page, u) {
-  await page.getByRole("tab", { name: "Sign up" }).click();
-  const form = page.getByTestId("signup-form");
-  await form.getByLabel("Username").fill(u.username);
-  await form.getByLabel("Display name").fill(u.displayName);
-  await form.getByLabel("Password").fill(u.password);
-  await form.getByRole("button", { name: "Create account" }).click();
 }
 
 async function send(page, text) {

@@ -124,6 +124,16 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
 }
 
+/** Fills and submits the sign-up form of a login page that is already open. */
+export async function fillSignup(page, u) {
+  await page.getByRole("tab", { name: "Sign up" }).click();
+  const form = page.getByTestId("signup-form");
+  await form.getByLabel("Username").fill(u.username);
+  await form.getByLabel("Display name").fill(u.displayName);
+  await form.getByLabel("Password").fill(u.password);
+  await form.getByRole("button", { name: "Create account" }).click();
+}
+
 export async function screenshot(page, name) {
   mkdirSync(shotDir, { recursive: true });
   await page.screenshot({ path: path.join(shotDir, `${name}.png`) });

@@ -7,7 +7,7 @@
 // Run: ROOMCHAT_BIN=/abs/path/roomchat npm run e2e   (after npm run build)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { fillSignup, launchBrowser, screenshot, startServer } from "./harness.mjs";
 
 const T = 15_000;
 const run = Date.now().toString(36);
@@ -61,14 +61,9 @@ async function newPage(ctx, who) {
   return page;
 }
 
-async function fillSignup(page, u) {
+async function signUp(page, u) {
   await page.goto("/login");
-  await page.getByRole("tab", { name: "Sign up" }).click();
-  const form = page.getByTestId("signup-form");
-  await form.getByLabel("Username").fill(u.username);
-  await form.getByLabel("Display name").fill(u.displayName);
-  await form.getByLabel("Password").fill(u.password);
-  await form.getByRole("button", { name: "Create account" }).click();
+  await fillSignup(page, u);
   await page.waitForURL((url) => url.pathname === "/");
 }
 
@@ -138,8 +133,8 @@ describe("hostile text in the browser is inert", { timeout: 300_000 }, () => {
     M = await newPage(ctxM, "mallory");
     V = await newPage(ctxV, "vic");
     try {
-      await fillSignup(M, mallory);
-      await fillSignup(V, vic);
+      await signUp(M, mallory);
+      await signUp(V, vic);
 
       // Mallory's room, named with markup.
       await M.getByTestId("sidebar-create-room").click();
