@@ -178,8 +178,9 @@ net::Response removeMember(Services& s, Call& c) {
   return noContent();
 }
 
-Result<std::shared_ptr<room::Room>> wake(Services& s, const model::RoomView& view) {
-  return s.rooms.acquire(view.room);
+Result<std::shared_ptr<room::Room>> wake(Services& s, const model::RoomView& view,
+                                         const room::OnWake& onWake = {}) {
+  return s.rooms.acquire(view.room, onWake);
 }
 
 Json messagesJson(const std::vector<model::Message>& messages) {
@@ -195,12 +196,16 @@ net::Response messages(Services& s, Call& c) {
   if (!before.ok()) return errorResponse(before.error());
   auto limit = intParam(c.query, "limit", 1, 100);
   if (!limit.ok()) return errorResponse(limit.error());
-  auto room = wake(s, *view);
-  if (!room.ok()) return errorResponse(room.error());
   const int64_t beforeSeq = before->value_or(0);
   const int pageLimit = static_cast<int>(limit->value_or(kDefaultPageLimit));
-  // Read on this pool thread, on the room's read connection: the strand keeps committing.
-  auto page = (*room)->history(beforeSeq, pageLimit);
+  // A cold room is read on the connection that wakes it; an awake one on its
+  // read connection, from this pool thread, while the strand keeps committing.
+  std::optional<Result<store::MessagePage>> readAtWake;
+  auto room = wake(s, *view, [&](const store::RoomStore& db) {
+    readAtWake.emplace(db.before(beforeSeq, pageLimit));
+  });
+  if (!room.ok()) return errorResponse(room.error());
+  auto page = readAtWake ? std::move(*readAtWake) : (*room)->history(beforeSeq, pageLimit);
   if (!page.ok()) return errorResponse(page.error());
   return jsonResponse(http::status::ok,
                       Json{{"items", messagesJson(page->messages)}, {"hasMore", page->hasMore}});

@@ -36,7 +36,7 @@ LocalRoomDirectory::Shard& LocalRoomDirectory::shardOf(const std::string& roomId
 }
 
 Result<std::shared_ptr<Room>> LocalRoomDirectory::open(Shard& shard, const model::Room& info,
-                                                       bool create) {
+                                                       bool create, const OnWake& onWake) {
   const auto started = std::chrono::steady_clock::now();
   auto store = store::RoomStore::open(fileOf(info.id), info.id, create, options_.storeOptions);
   if (!store.ok()) {
@@ -46,6 +46,7 @@ Result<std::shared_ptr<Room>> LocalRoomDirectory::open(Shard& shard, const model
     }
     return store.error();
   }
+  if (onWake) onWake(**store);
   auto room = std::make_shared<Room>(info.id, ioc_.get_executor(), work_, std::move(store.value()),
                                      info, options_.hooks, options_.roomLimits);
   shard.rooms.emplace(info.id, room);
@@ -62,11 +63,12 @@ Result<std::shared_ptr<Room>> LocalRoomDirectory::create(const model::Room& info
   return open(shard, info, /*create=*/true);
 }
 
-Result<std::shared_ptr<Room>> LocalRoomDirectory::acquire(const model::Room& info) {
+Result<std::shared_ptr<Room>> LocalRoomDirectory::acquire(const model::Room& info,
+                                                          const OnWake& onWake) {
   Shard& shard = shardOf(info.id);
   std::lock_guard lock(shard.mu);
   if (auto it = shard.rooms.find(info.id); it != shard.rooms.end()) return it->second;
-  return open(shard, info, /*create=*/false);
+  return open(shard, info, /*create=*/false, onWake);
 }
 
 std::shared_ptr<Room> LocalRoomDirectory::ifAwake(const std::string& roomId) {

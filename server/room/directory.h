@@ -33,6 +33,12 @@
 
 namespace roomchat::room {
 
+// Work on a room's database as it wakes: on the waking thread, before any
+// other caller can reach the room, so the one time room code may touch the
+// store off the strand. A cold read done here needs neither a second
+// connection nor a round trip through the strand.
+using OnWake = std::function<void(const store::RoomStore&)>;
+
 class RoomDirectory {
  public:
   virtual ~RoomDirectory() = default;
@@ -40,8 +46,10 @@ class RoomDirectory {
   virtual Result<std::shared_ptr<Room>> create(const model::Room& info) = 0;
   // The awake room, opening its database if it was hibernating. Errors:
   // "not_found" (no database), "storage_unavailable" (unreadable, corrupt).
-  // `info` is the room's current row, used when it has to be woken.
-  virtual Result<std::shared_ptr<Room>> acquire(const model::Room& info) = 0;
+  // `info` is the room's current row, used when it has to be woken; `onWake`
+  // runs only if this call wakes the room.
+  virtual Result<std::shared_ptr<Room>> acquire(const model::Room& info,
+                                                const OnWake& onWake = {}) = 0;
   // The room if it is awake; never wakes it.
   virtual std::shared_ptr<Room> ifAwake(const std::string& roomId) = 0;
   // Deletes the room's database; an awake room is told to destroy() itself.
@@ -75,7 +83,8 @@ class LocalRoomDirectory : public RoomDirectory {
   void stop();
 
   Result<std::shared_ptr<Room>> create(const model::Room& info) override;
-  Result<std::shared_ptr<Room>> acquire(const model::Room& info) override;
+  Result<std::shared_ptr<Room>> acquire(const model::Room& info,
+                                        const OnWake& onWake = {}) override;
   std::shared_ptr<Room> ifAwake(const std::string& roomId) override;
   Status destroy(const std::string& roomId) override;
   void shutdownAll() override;
@@ -89,7 +98,8 @@ class LocalRoomDirectory : public RoomDirectory {
     std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
   };
   Shard& shardOf(const std::string& roomId);
-  Result<std::shared_ptr<Room>> open(Shard& shard, const model::Room& info, bool create);
+  Result<std::shared_ptr<Room>> open(Shard& shard, const model::Room& info, bool create,
+                                     const OnWake& onWake = {});
   void scheduleSweep();
   void sweep();
   void maybeTrimHeap();

@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "base/ids.h"
 #include "base/metrics.h"
 #include "store/test_support.h"
 
@@ -85,6 +86,45 @@ TEST_F(DirectoryTest, HibernationClosesFilesOnlyOnTheBackgroundExecutor) {
   EXPECT_GE(background.poll(), 1u);
   EXPECT_EQ(metrics().roomFilesOpen.value(), filesBefore);
   EXPECT_TRUE(directory.acquire(info("sleepy")).ok()) << "wakes with its file";
+}
+
+// A page read as the room wakes uses the connection the wake opened, so a room
+// woken for one page holds one connection; a room already awake is read by its
+// own reader, and the hook does not run.
+TEST_F(DirectoryTest, AReadAtWakeUsesTheConnectionTheWakeOpened) {
+  ASSERT_TRUE(directory_.create(info("paged")).ok());
+  directory_.start();
+  ASSERT_TRUE(runUntil([&] { return directory_.awake() == 0; }));
+  directory_.stop();
+  {
+    std::vector<model::Message> batch(2);
+    for (auto& m : batch) {
+      m.id = randomId();
+      m.text = "hi";
+    }
+    auto db = store::RoomStore::open(directory_.fileOf("paged"), "paged", /*create=*/false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->append(batch).ok());
+  }
+  const auto file = std::filesystem::canonical(directory_.fileOf("paged"));
+  ASSERT_EQ(store::testutil::openDescriptors(file), 0);
+
+  int wakes = 0;
+  size_t read = 0;
+  auto readPage = [&](const store::RoomStore& db) {
+    ++wakes;
+    read = db.before(0, 25).value().messages.size();
+  };
+  auto room = directory_.acquire(info("paged"), readPage);
+  ASSERT_TRUE(room.ok());
+  EXPECT_EQ(wakes, 1);
+  EXPECT_EQ(read, 2u);
+  EXPECT_EQ(store::testutil::openDescriptors(file), 1) << "one connection for a cold page";
+
+  ASSERT_TRUE(directory_.acquire(info("paged"), readPage).ok());
+  EXPECT_EQ(wakes, 1) << "an awake room is not woken again";
+  ASSERT_TRUE((*room)->history(0, 25).ok());
+  EXPECT_EQ(store::testutil::openDescriptors(file), 2) << "an awake room reads on its reader";
 }
 
 TEST_F(DirectoryTest, ARoomInUseDoesNotHibernate) {

@@ -1,7 +1,6 @@
 #include "room/room.h"
 
 #include <chrono>
-#include <future>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -463,22 +462,9 @@ void Room::shutdown() {
   live_.store(0, std::memory_order_relaxed);
 }
 
-// A wake already paid for one connection and its schema read; opening the
-// reader for the page that woke the room paid again (a third of a cold GET's
-// server CPU in a profile). Rooms read again by HTTP open their reader then,
-// and keep those reads off the strand. Only a history page, which is at most
-// 100 rows by key, ever runs there: a search of a big room could hold the
-// strand for milliseconds, so it always takes the reader.
 Result<store::MessagePage> Room::history(int64_t beforeSeq, int limit) {
   touch();
-  if (!firstHttpRead()) return reader_.before(beforeSeq, limit);
-  std::promise<Result<store::MessagePage>> done;
-  asio::post(strand_, [&] {
-    done.set_value(store_ ? store_->before(beforeSeq, limit)
-                          : Result<store::MessagePage>(makeError(
-                                "storage_unavailable", "the room database is closed")));
-  });
-  return done.get_future().get();
+  return reader_.before(beforeSeq, limit);
 }
 
 Result<store::MessagePage> Room::search(const std::string& query, int64_t beforeSeq, int limit) {

@@ -12,9 +12,9 @@
 // sockets): WAL checkpoints run on the work pool (at most one per room at a
 // time, and the task keeps the room referenced, so the directory never
 // hibernates a room with one in flight), and HTTP history and search read on
-// the room's RoomReader from the calling pool thread. The first history page
-// after a wake is the exception: it runs on the strand, on the connection the
-// wake just opened, so that a room woken for one page opens one connection.
+// the room's RoomReader from the calling pool thread. (A page read as the
+// room wakes is read by the directory on the connection the wake opens,
+// before the room exists for anyone else: see OnWake in room/directory.h.)
 #pragma once
 
 #include <atomic>
@@ -98,10 +98,8 @@ class Room : public std::enable_shared_from_this<Room> {
   // The server is stopping: close every connection with 1012.
   void shutdown();
 
-  // Any thread (the work pool), never the strand: they block, on the room's
-  // read connection, or (the first history page after a wake) until the
-  // strand has read on its own. REQUIRES: the io threads are running (they serve the
-  // strand). Errors: "storage_unavailable".
+  // Any thread (the work pool), never the strand: they block on the room's
+  // read connection. Errors: "storage_unavailable".
   Result<store::MessagePage> history(int64_t beforeSeq, int limit);
   Result<store::MessagePage> search(const std::string& query, int64_t beforeSeq, int limit);
 
@@ -152,8 +150,6 @@ class Room : public std::enable_shared_from_this<Room> {
   void maybeCheckpoint();
   void checkpointDone(const Status& status);
   void sendPage(Conn& c, const Result<store::MessagePage>& page);
-  // True once: whether this HTTP history read is the first since the wake.
-  bool firstHttpRead() { return !httpReadSeen_.exchange(true, std::memory_order_relaxed); }
   void failPending(const Error& error, std::vector<PendingSend>& sends,
                    std::vector<DuplicateSend>& duplicates);
   void broadcastCommitted(const std::vector<PendingSend>& sends,
@@ -179,7 +175,6 @@ class Room : public std::enable_shared_from_this<Room> {
   const std::filesystem::path file_;
   const store::RoomStoreOptions storeOptions_;
   store::RoomReader reader_;  // thread-safe; used from the work pool
-  std::atomic<bool> httpReadSeen_{false};
   bool checkpointing_ = false;
   model::Room info_;
   RoomHooks hooks_;

@@ -10,6 +10,7 @@
 //   for an empty room.
 // - rawExec: runs SQL on a file through a separate connection, to tamper with
 //   a database the way another binary (older, newer, broken) would.
+// - openDescriptors: how many SQLite connections this process has on a file.
 #pragma once
 
 #include <sqlite3.h>
@@ -49,6 +50,17 @@ inline int rawExec(const std::filesystem::path& file, const std::string& sql) {
   if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
   sqlite3_close(db);
   return rc;
+}
+
+// Descriptors this process holds on `file` (the database itself, not
+// -wal/-shm): one per connection. `file` must be canonical.
+inline int openDescriptors(const std::filesystem::path& file) {
+  int n = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(fd.path(), ec) == file) ++n;
+  }
+  return n;
 }
 
 // The shim file is followed in memory by the real VFS's file.
