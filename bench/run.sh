@@ -22,8 +22,8 @@ QUICK=${QUICK:-0}
 FANOUT_SHAPES=${FANOUT_SHAPES:-"20x50 2x500"}
 # The fixed rate, in messages/s, per shape: the same for both servers, below
 # what either saturates at, so latency is compared at equal load.
-# 400 and 40 msg/s are both ~20,000 deliveries/s, about half of what either
-# server delivered at max rate on the reference machine.
+# 400 and 40 msg/s are both ~20,000 deliveries/s, a quarter to a third of
+# what the Node baseline delivers at max rate on the reference machine.
 declare -A FIXED_RATE=([20x50]=${RATE_20x50:-400} [2x500]=${RATE_2x500:-40})
 FANOUT_SECONDS=${FANOUT_SECONDS:-8}
 IDLE_ROOMS=200

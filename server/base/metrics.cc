@@ -81,7 +81,8 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
   out += roomQueueDepth.render("roomchat_room_queue_depth",
                                "Frames waiting in a room when it flushes.");
   out += httpSeconds.render("roomchat_http_request_seconds", "HTTP request latency.");
-  out += wakeSeconds.render("roomchat_room_wake_seconds", "Time to open a hibernated room.");
+  out += wakeSeconds.render("roomchat_room_wake_seconds",
+                            "Time to open a hibernated room (with the page that woke it).");
   out += checkpointSeconds.render("roomchat_checkpoint_seconds",
                                   "WAL checkpoints of room databases (work pool).");
   if (extra) extra(out);
