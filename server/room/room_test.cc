@@ -248,8 +248,12 @@ TEST_F(RoomTest, PresenceHasOneEntryPerUserWithConnectionCounts) {
   auto entries = ann->take("presence").back()["users"];
   ASSERT_EQ(entries.size(), 2u);
   for (auto& e : entries) {
-    if (e["userId"] == "ann") EXPECT_EQ(e["connections"], 2);
-    if (e["userId"] == "bob") EXPECT_EQ(e["user"], "idle");
+    if (e["userId"] == "ann") {
+      EXPECT_EQ(e["connections"], 2);
+    } else {
+      EXPECT_EQ(e["userId"], "bob");
+      EXPECT_EQ(e["user"], "idle");
+    }
   }
   EXPECT_EQ(room_->online(), 2);
 }
