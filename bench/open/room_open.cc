@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/ids.h"
+#include "loadgen/stats.h"
 #include "store/room_store.h"
 
 namespace {
@@ -73,11 +74,6 @@ bool wakeAll(const fs::path& dir, int wakes, Sample& out) {
   return true;
 }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,12 +112,9 @@ int main(int argc, char** argv) {
 
   nlohmann::json out = nlohmann::json::array();
   for (size_t k = 0; k < openCounts.size(); ++k) {
-    const auto& s = samples[k];
     out.push_back({{"open_rooms", openCounts[k]},
-                   {"wakes", s.wallUs.size()},
-                   {"p50_us", percentile(s.wallUs, 0.5)},
-                   {"p99_us", percentile(s.wallUs, 0.99)},
-                   {"cpu_p50_us", percentile(s.cpuUs, 0.5)}});
+                   {"wall", loadgen::sampleSummary(samples[k].wallUs)},
+                   {"thread_cpu", loadgen::sampleSummary(samples[k].cpuUs)}});
   }
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
