@@ -78,7 +78,7 @@ export function ConfirmDialogHost() {
         </AlertDialogHeader>
         <AlertDialogFooter>
           <AlertDialogCancel disabled={pending}>{c?.cancelText ?? "Cancel"}</AlertDialogCancel>
-          <Button variant={c?.destructive ? "destructive" : "default"} onClick={onConfirm} disabled={pending} data-testid="confirm-action">
+          <Button variant={c?.destructive ? "destructive" : "default"} onClick={() => void onConfirm()} disabled={pending} data-testid="confirm-action">
             {pending && <Spinner />}
             {c?.confirmText ?? "Confirm"}
           </Button>

@@ -40,7 +40,7 @@ async function toApiError(e: unknown, path: string): Promise<ApiError> {
     let code = res.status === 401 ? "unauthenticated" : `http_${res.status}`;
     let message = res.statusText || "Request failed";
     try {
-      const body = (await res.json()) as { error?: { code?: string; message?: string } };
+      const body = await res.json<{ error?: { code?: string; message?: string } }>();
       if (body?.error?.code) code = body.error.code;
       if (body?.error?.message) message = body.error.message;
     } catch {

@@ -15,7 +15,7 @@ export default function InviteRoute() {
     document.title = "Invitation · roomchat";
   }, []);
 
-  const join = () => accept.mutate(token, { onSuccess: (room) => navigate(`/rooms/${room.id}`, { replace: true }) });
+  const join = () => accept.mutate(token, { onSuccess: (room) => void navigate(`/rooms/${room.id}`, { replace: true }) });
 
   return (
     <div className="flex h-full flex-col">

@@ -17,7 +17,7 @@ export default function LoginRoute() {
   if (session.data) return <Navigate to={redirect} replace />;
   return (
     <div className="flex min-h-full flex-col items-center justify-center gap-6 p-4">
-      <AuthForm redirect={redirect} onDone={() => navigate(redirect, { replace: true })} />
+      <AuthForm redirect={redirect} onDone={() => void navigate(redirect, { replace: true })} />
       <footer className="text-xs text-muted-foreground">roomchat · self-hosted chat</footer>
     </div>
   );

@@ -37,7 +37,7 @@ export function AppLayout() {
         <div className="grid gap-3">
           <p className="font-medium">Could not reach the server</p>
           <p className="text-sm text-muted-foreground">{errorMessage(session.error)}</p>
-          <Button variant="outline" onClick={() => session.refetch()}>
+          <Button variant="outline" onClick={() => void session.refetch()}>
             Try again
           </Button>
         </div>
@@ -144,7 +144,7 @@ function UserMenu({ user, onNavigate }: { user: User; onNavigate?: () => void })
         <DropdownMenuItem
           onSelect={() => {
             onNavigate?.();
-            navigate("/settings");
+            void navigate("/settings");
           }}
         >
           <Settings />
@@ -154,7 +154,7 @@ function UserMenu({ user, onNavigate }: { user: User; onNavigate?: () => void })
           variant="destructive"
           onSelect={() =>
             logout.mutate(undefined, {
-              onSuccess: () => navigate("/login", { replace: true }),
+              onSuccess: () => void navigate("/login", { replace: true }),
               onError: (e) => toast.error(errorMessage(e)),
             })
           }

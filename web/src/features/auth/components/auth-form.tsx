@@ -67,6 +67,12 @@ export function AuthForm({ redirect, onDone }: { redirect: string; onDone: () =>
   );
 }
 
+/** A text field's value (a FormData entry can also be a File, which these forms do not have). */
+function formText(f: FormData, name: string): string {
+  const v = f.get(name);
+  return typeof v === "string" ? v : "";
+}
+
 function FieldError({ children }: { children?: string }) {
   return children ? <p className="text-xs text-destructive">{children}</p> : null;
 }
@@ -79,7 +85,7 @@ function LoginForm({ onDone }: { onDone: () => void }) {
     const f = new FormData(e.currentTarget);
     setError(null);
     login.mutate(
-      { username: String(f.get("username") ?? "").trim().toLowerCase(), password: String(f.get("password") ?? "") },
+      { username: formText(f, "username").trim().toLowerCase(), password: formText(f, "password") },
       {
         onSuccess: onDone,
         onError: (err) => setError(isApiError(err, "bad_credentials") ? "Wrong username or password." : errorMessage(err)),
@@ -90,7 +96,7 @@ function LoginForm({ onDone }: { onDone: () => void }) {
     <form className="grid gap-4" onSubmit={submit} data-testid="login-form">
       <div className="grid gap-2">
         <Label htmlFor="login-username">Username</Label>
-        <Input id="login-username" name="username" autoComplete="username" autoCapitalize="none" required autoFocus />
+        <Input id="login-username" name="username" autoComplete="username" autoCapitalize="none" required />
       </div>
       <div className="grid gap-2">
         <Label htmlFor="login-password">Password</Label>
@@ -117,9 +123,9 @@ function SignupForm({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const v = {
-      username: String(f.get("username") ?? "").trim(),
-      displayName: String(f.get("displayName") ?? "").trim(),
-      password: String(f.get("password") ?? ""),
+      username: formText(f, "username").trim(),
+      displayName: formText(f, "displayName").trim(),
+      password: formText(f, "password"),
     };
     const errs = validateSignup(v);
     setErrors(errs);
@@ -142,7 +148,7 @@ function SignupForm({ onDone }: { onDone: () => void }) {
     <form className="grid gap-4" onSubmit={submit} noValidate data-testid="signup-form">
       <div className="grid gap-2">
         <Label htmlFor="signup-username">Username</Label>
-        <Input id="signup-username" name="username" autoComplete="username" autoCapitalize="none" aria-invalid={!!errors.username} autoFocus />
+        <Input id="signup-username" name="username" autoComplete="username" autoCapitalize="none" aria-invalid={!!errors.username} />
         <FieldError>{errors.username}</FieldError>
       </div>
       <div className="grid gap-2">

@@ -82,7 +82,7 @@ export function RoomView({ roomId, me }: { roomId: string; me: User }) {
       return <Blocked icon={<SearchX className="size-5" />} title="Room not found" text="It may have been deleted, or the link is wrong." />;
     return (
       <Blocked icon={<SearchX className="size-5" />} title="Could not open the room" text={errorMessage(room.error)}>
-        <Button variant="outline" onClick={() => room.refetch()}>
+        <Button variant="outline" onClick={() => void room.refetch()}>
           Try again
         </Button>
       </Blocked>

@@ -79,7 +79,7 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
         </DialogHeader>
         <div className="relative">
           <Search className="absolute top-1/2 left-3 size-4 -translate-y-1/2 text-muted-foreground" />
-          <Input autoFocus value={input} maxLength={200} onChange={(e) => setInput(e.target.value)} placeholder="Search messages" className="pl-9" data-testid="search-input" />
+          <Input value={input} maxLength={200} onChange={(e) => setInput(e.target.value)} placeholder="Search messages" className="pl-9" data-testid="search-input" />
         </div>
         <div className="max-h-[60dvh] min-h-16 overflow-y-auto">
           {q.length === 0 ? (
@@ -109,7 +109,7 @@ export function SearchDialog({ open, onOpenChange }: { open: boolean; onOpenChan
           )}
           {results.hasNextPage && (
             <div className="flex justify-center p-2">
-              <Button variant="ghost" size="sm" onClick={() => results.fetchNextPage()} disabled={results.isFetchingNextPage}>
+              <Button variant="ghost" size="sm" onClick={() => void results.fetchNextPage()} disabled={results.isFetchingNextPage}>
                 {results.isFetchingNextPage && <Spinner />}
                 More results
               </Button>

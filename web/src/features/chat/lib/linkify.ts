@@ -24,7 +24,7 @@ export function findUrls(text: string): { start: number; end: number; href: stri
   const out: { start: number; end: number; href: string }[] = [];
   for (const m of text.matchAll(URL_RE)) {
     const url = trimUrl(m[0]);
-    if (url.length > "https://".length) out.push({ start: m.index!, end: m.index! + url.length, href: url });
+    if (url.length > "https://".length) out.push({ start: m.index, end: m.index + url.length, href: url });
   }
   return out;
 }

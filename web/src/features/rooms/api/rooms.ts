@@ -35,7 +35,12 @@ export function useFavoriteRooms() {
 export const flattenPages = (d: InfiniteData<Page<Room>> | undefined): Room[] => {
   const seen = new Set<string>();
   const out: Room[] = [];
-  for (const p of d?.pages ?? []) for (const r of p.items) if (!seen.has(r.id)) (seen.add(r.id), out.push(r));
+  for (const p of d?.pages ?? [])
+    for (const r of p.items) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      out.push(r);
+    }
   return out;
 };
 
@@ -69,8 +74,8 @@ export function useCreateRoom() {
     mutationFn: (body: { name: string; visibility: Visibility }) => api.post<{ room: Room }>("rooms", body).then((r) => r.room),
     onSuccess: (room) => {
       qc.setQueryData(roomKeys.detail(room.id), room);
-      qc.invalidateQueries({ queryKey: roomKeys.mine });
-      if (room.visibility === "public") qc.invalidateQueries({ queryKey: roomKeys.public });
+      void qc.invalidateQueries({ queryKey: roomKeys.mine });
+      if (room.visibility === "public") void qc.invalidateQueries({ queryKey: roomKeys.public });
     },
   });
 }
@@ -83,7 +88,7 @@ export function useUpdateRoom(id: string) {
       api.patch<{ room: Room }>(`rooms/${encodeURIComponent(id)}`, body).then((r) => r.room),
     onSuccess: (room) => {
       write(room);
-      qc.invalidateQueries({ queryKey: roomKeys.public });
+      void qc.invalidateQueries({ queryKey: roomKeys.public });
     },
   });
 }
@@ -94,7 +99,7 @@ export function useDeleteRoom() {
     mutationFn: (id: string) => api.delete<void>(`rooms/${encodeURIComponent(id)}`),
     onSuccess: (_r, id) => {
       qc.removeQueries({ queryKey: roomKeys.detail(id) });
-      qc.invalidateQueries({ queryKey: ["rooms", "list"] });
+      void qc.invalidateQueries({ queryKey: ["rooms", "list"] });
     },
   });
 }
@@ -107,7 +112,7 @@ export function useSetFavorite() {
       favorite ? api.put<void>(`rooms/${encodeURIComponent(room.id)}/favorite`) : api.delete<void>(`rooms/${encodeURIComponent(room.id)}/favorite`),
     onSuccess: (_r, { room, favorite }) => {
       write({ ...room, isFavorite: favorite });
-      qc.invalidateQueries({ queryKey: roomKeys.favorites });
+      void qc.invalidateQueries({ queryKey: roomKeys.favorites });
     },
   });
 }
@@ -124,7 +129,7 @@ export function useAcceptInvite() {
     mutationFn: (token: string) => api.post<{ room: Room }>(`invites/${encodeURIComponent(token)}/accept`).then((r) => r.room),
     onSuccess: (room) => {
       qc.setQueryData(roomKeys.detail(room.id), room);
-      qc.invalidateQueries({ queryKey: roomKeys.mine });
+      void qc.invalidateQueries({ queryKey: roomKeys.mine });
     },
   });
 }

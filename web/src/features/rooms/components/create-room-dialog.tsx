@@ -49,7 +49,7 @@ function CreateRoomForm({ initial }: { initial: Visibility }) {
         onSuccess: (room) => {
           toast.success("Room created");
           createRoomDialog.set((s) => ({ ...s, open: false }));
-          navigate(`/rooms/${room.id}`);
+          void navigate(`/rooms/${room.id}`);
         },
         onError: (err) => setError(errorMessage(err)),
       },
@@ -66,7 +66,6 @@ function CreateRoomForm({ initial }: { initial: Visibility }) {
         <Label htmlFor="room-name">Name</Label>
         <Input
           id="room-name"
-          autoFocus
           placeholder="Enter room name"
           value={name}
           maxLength={64}

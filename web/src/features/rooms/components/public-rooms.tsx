@@ -23,7 +23,7 @@ export function PublicRooms() {
           <p className="text-sm text-muted-foreground">Find a conversation</p>
         </div>
         <div className="flex gap-2">
-          <Button variant="outline" size="icon" aria-label="Refresh" onClick={() => q.refetch()} disabled={q.isFetching}>
+          <Button variant="outline" size="icon" aria-label="Refresh" onClick={() => void q.refetch()} disabled={q.isFetching}>
             <RefreshCw className={q.isFetching && !q.isFetchingNextPage ? "animate-spin" : undefined} />
           </Button>
           <Button onClick={() => openCreateRoom("unlisted")}>
@@ -49,7 +49,7 @@ export function PublicRooms() {
         <div className="grid place-items-center gap-3 rounded-lg border border-dashed p-10 text-center" role="alert">
           <p className="font-medium">Could not load public rooms</p>
           <p className="text-sm text-muted-foreground">{errorMessage(q.error)}</p>
-          <Button variant="outline" onClick={() => q.refetch()}>
+          <Button variant="outline" onClick={() => void q.refetch()}>
             Try again
           </Button>
         </div>
@@ -97,7 +97,7 @@ export function PublicRooms() {
           </ul>
           {q.hasNextPage && (
             <div className="mt-4 flex justify-center">
-              <Button variant="outline" onClick={() => q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+              <Button variant="outline" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
                 {q.isFetchingNextPage && <Spinner />}
                 Load more
               </Button>

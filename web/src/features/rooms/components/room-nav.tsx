@@ -90,7 +90,7 @@ function RoomGroup({
           ))}
         </div>
       ) : query.isError ? (
-        <button className="px-2 text-left text-xs text-destructive hover:underline" onClick={() => query.refetch()}>
+        <button className="px-2 text-left text-xs text-destructive hover:underline" onClick={() => void query.refetch()}>
           Could not load. Retry
         </button>
       ) : rooms.length === 0 ? (
@@ -105,7 +105,7 @@ function RoomGroup({
       {query.hasNextPage && (
         <button
           className="flex items-center gap-1 px-2 text-xs text-muted-foreground hover:text-foreground"
-          onClick={() => query.fetchNextPage()}
+          onClick={() => void query.fetchNextPage()}
           disabled={query.isFetchingNextPage}
         >
           {query.isFetchingNextPage ? <Spinner className="size-3" /> : <ChevronDown className="size-3" />}

@@ -101,7 +101,7 @@ function RoomSettingsBody({ room }: { room: Room }) {
           () => {
             toast.success("Room deleted");
             roomSettingsDialog.set({ roomId: null });
-            if (location.pathname.startsWith(`/rooms/${room.id}`)) navigate("/");
+            if (location.pathname.startsWith(`/rooms/${room.id}`)) void navigate("/");
           },
           (err) => {
             toast.error(errorMessage(err));
@@ -154,7 +154,7 @@ function RoomSettingsBody({ room }: { room: Room }) {
           {link ? (
             <div className="flex gap-2">
               <Input readOnly value={link} onFocus={(e) => e.currentTarget.select()} data-testid="invite-link" />
-              <Button type="button" variant="secondary" size="icon" onClick={copy} aria-label="Copy invite link">
+              <Button type="button" variant="secondary" size="icon" onClick={() => void copy()} aria-label="Copy invite link">
                 {copied ? <Check /> : <Copy />}
               </Button>
             </div>

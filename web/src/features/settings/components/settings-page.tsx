@@ -137,7 +137,7 @@ function ProfileSection() {
   return (
     <section className="mt-6 rounded-lg border bg-card p-4">
       <h2 className="mb-3 text-sm font-medium">Profile</h2>
-      <form className="flex flex-col gap-2 sm:flex-row" onSubmit={save}>
+      <form className="flex flex-col gap-2 sm:flex-row" onSubmit={(e) => void save(e)}>
         <Input aria-label="Display name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} />
         <Button type="submit" variant="secondary" disabled={saving || !name.trim() || name.trim() === user.displayName}>
           Save

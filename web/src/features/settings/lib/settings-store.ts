@@ -17,7 +17,7 @@ const KEY = "roomchat.settings";
 export function parseSettings(raw: string | null): Settings {
   let v: Record<string, unknown> = {};
   try {
-    const p = raw ? JSON.parse(raw) : {};
+    const p: unknown = raw ? JSON.parse(raw) : {};
     if (p && typeof p === "object") v = p as Record<string, unknown>;
   } catch {
     /* defaults */

@@ -35,7 +35,7 @@ export function loadUser(id: string): Promise<User | null> {
     queue.set(id, list);
     if (!scheduled) {
       scheduled = true;
-      setTimeout(flush, 10);
+      setTimeout(() => void flush(), 10);
     }
   });
 }
