@@ -1,5 +1,5 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { api } from "@/lib/api-client";
 import type { Message } from "@/types/api";
 import type { RoomSession, RoomSnapshot } from "../lib/room-session";
@@ -7,14 +7,26 @@ import type { RoomSession, RoomSnapshot } from "../lib/room-session";
 export const HISTORY_PAGE = 50;
 
 type HistoryPage = { items: Message[]; hasMore: boolean };
+type Applied = { session: RoomSession; key: number; pages: number };
+
+/** Hands the pages this session has not seen yet to it, and counts them. */
+function mergeNewPages(applied: { current: Applied | null }, session: RoomSession, key: number, pages: HistoryPage[] | undefined) {
+  if (!pages) return;
+  const a = applied.current;
+  const from = a && a.session === session && a.key === key ? a.pages : 0;
+  for (let i = from; i < pages.length; i++) session.applyHistoryPage(pages[i].items, pages[i].hasMore);
+  applied.current = { session, key, pages: Math.max(from, pages.length) };
+}
 
 /**
  * Older messages, above the first welcome's oldest message, as a TanStack infinite query
- * (GET /api/rooms/:id/messages?before=<seq>). Pages are merged into the session's list.
+ * (GET /api/rooms/:id/messages?before=<seq>). Each page is merged into the session's list once:
+ * the hook counts the pages it handed to this session (cached pages, when coming back to the
+ * room, are handed over on mount).
  */
-export function useRoomHistory(session: RoomSession | null, snap: RoomSnapshot | null) {
-  const anchor = snap?.anchor ?? null;
-  const roomId = session?.roomId ?? "";
+export function useRoomHistory(session: RoomSession, snap: RoomSnapshot) {
+  const anchor = snap.anchor;
+  const roomId = session.roomId;
   const q = useInfiniteQuery({
     queryKey: ["rooms", "history", roomId, anchor?.seq ?? 0],
     queryFn: ({ pageParam }) =>
@@ -25,26 +37,23 @@ export function useRoomHistory(session: RoomSession | null, snap: RoomSnapshot |
     staleTime: Infinity,
     gcTime: 5 * 60_000,
   });
+  const { fetchNextPage } = q;
 
-  // Feed every page (cached ones too, when coming back to the room) into the session.
-  useEffect(() => {
-    if (!session || !q.data) return;
-    for (const p of q.data.pages) session.applyHistoryPage(p.items, p.hasMore);
-  }, [session, q.data]);
-
-  const hasMore = snap?.chat.hasMore ?? false;
-  const loading = q.isFetching;
+  // How many of the query's pages this session has merged (a new session starts from zero).
+  const applied = useRef<Applied | null>(null);
+  const key = anchor?.seq ?? 0;
+  const pages = q.data?.pages;
+  useEffect(() => mergeNewPages(applied, session, key, pages), [session, key, pages]);
 
   /** Loads the next older page (the first call fetches the query's first page); resolves when merged. */
   const loadOlder = async (): Promise<void> => {
-    if (!session || !anchor || !session.getSnapshot().chat.hasMore) return;
-    const r = await q.fetchNextPage({ cancelRefetch: false });
-    r.data?.pages.forEach((p) => session.applyHistoryPage(p.items, p.hasMore));
+    if (!anchor || !session.getSnapshot().chat.hasMore) return;
+    const r = await fetchNextPage({ cancelRefetch: false });
+    mergeNewPages(applied, session, key, r.data?.pages);
   };
 
   /** Loads pages until `seq` is in the list (or nothing older exists). */
   const loadUntil = async (seq: number): Promise<boolean> => {
-    if (!session) return false;
     for (let i = 0; i < 200; i++) {
       const s = session.getSnapshot();
       const oldest = s.chat.messages[0]?.seq;
@@ -57,5 +66,5 @@ export function useRoomHistory(session: RoomSession | null, snap: RoomSnapshot |
     return false;
   };
 
-  return { hasMore, loading, error: q.isError, loadOlder, loadUntil };
+  return { hasMore: snap.chat.hasMore, loading: q.isFetching, error: q.isError, loadOlder, loadUntil };
 }

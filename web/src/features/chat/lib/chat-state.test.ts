@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Message } from "@/types/api";
 import {
   addPending,
@@ -144,5 +144,47 @@ describe("history and updates", () => {
     const before = s;
     s = applyUpdate(s, msg(1, { deleted: true }));
     expect(s).toBe(before);
+  });
+});
+
+describe("merging cost and identity", () => {
+  it("returns the same list (and state) when a page brings nothing new", () => {
+    let s = applyWelcome(emptyChat, { messages: range(51, 100), hasMore: true, lastSeq: 100 }, "me");
+    s = applyHistory(s, range(1, 50), false);
+    const list = s.messages;
+    expect(applyHistory(s, range(1, 50), false)).toBe(s);
+    expect(applyHistory(s, range(20, 70), false)).toBe(s);
+    expect(mergeMessages(list, range(40, 60))).toBe(list);
+    expect(applyUpdate(s, msg(7))).toBe(s);
+  });
+
+  it("prepends an older page and appends newer messages without touching the rest", () => {
+    const live = range(51, 100);
+    const withOlder = mergeMessages(live, range(1, 50));
+    expect(withOlder.map((m) => m.seq)).toEqual(range(1, 100).map((m) => m.seq));
+    expect(withOlder[50]).toBe(live[0]); // the loaded messages keep their identity
+    const withNewer = mergeMessages(withOlder, [msg(101)]);
+    expect(withNewer.slice(0, 100).every((m, i) => m === withOlder[i])).toBe(true);
+  });
+
+  it("merges an interleaved, unsorted batch in order and lets an edit replace its message", () => {
+    const list = [msg(1), msg(3), msg(5)];
+    const out = mergeMessages(list, [msg(4), msg(3, { text: "edited", editedAt: 9 }), msg(2), msg(2)]);
+    expect(out.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(out[2].text).toBe("edited");
+    expect(out[0]).toBe(list[0]);
+    expect(out[4]).toBe(list[2]);
+  });
+
+  it("never sorts a list it only appends to or merges into", () => {
+    const list = range(1, 2000);
+    const spy = vi.spyOn(Array.prototype, "sort");
+    try {
+      mergeMessages(list, [msg(2001)]);
+      mergeMessages(list, range(1500, 2100));
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -46,21 +46,68 @@ function newer(current: Message, incoming: Message): Message {
   return { ...incoming, clientId: incoming.clientId ?? current.clientId };
 }
 
-/** Merges incoming messages into a sorted list: sorted, no duplicates, newer version wins. */
+/**
+ * Merges incoming messages into a sorted list: sorted, no duplicates, newer version wins. Linear
+ * in both lengths (two sorted runs are merged, nothing is re-sorted), and the list itself comes
+ * back when nothing in it changes, so a repeated page or echo costs no re-render.
+ */
 export function mergeMessages(list: Message[], incoming: Message[]): Message[] {
   if (incoming.length === 0) return list;
-  const sortedIn = [...incoming].sort((a, b) => a.seq - b.seq);
-  // Fast path: everything is newer than what we have (live messages).
-  if (list.length === 0 || sortedIn[0].seq > list[list.length - 1].seq) {
-    return dedupeSorted(list.length ? [...list, ...sortedIn] : sortedIn);
+  const sortedIn = isSorted(incoming) ? incoming : [...incoming].sort((a, b) => a.seq - b.seq);
+  if (list.length === 0) return dedupeSorted(sortedIn);
+  // Fast paths: all newer (live messages) or all older (a history page).
+  if (sortedIn[0].seq > list[list.length - 1].seq) return [...list, ...dedupeSorted(sortedIn)];
+  if (sortedIn[sortedIn.length - 1].seq < list[0].seq) return [...dedupeSorted(sortedIn), ...list];
+  const out: Message[] = [];
+  let changed = false;
+  let i = 0;
+  let j = 0;
+  while (i < list.length || j < sortedIn.length) {
+    const a = list[i];
+    const b = sortedIn[j];
+    let next: Message;
+    if (b === undefined || (a !== undefined && a.seq < b.seq)) {
+      next = a;
+      i++;
+    } else if (a === undefined || b.seq < a.seq) {
+      next = b;
+      j++;
+      changed = true;
+    } else {
+      next = newer(a, b);
+      if (next !== a && !sameMessage(a, next)) changed = true;
+      else next = a;
+      i++;
+      j++;
+    }
+    const last = out[out.length - 1];
+    if (last && last.seq === next.seq) {
+      const kept = newer(last, next);
+      if (kept !== last && !sameMessage(last, kept)) {
+        out[out.length - 1] = kept;
+        changed = true;
+      }
+    } else out.push(next);
   }
-  const bySeq = new Map<number, Message>();
-  for (const m of list) bySeq.set(m.seq, m);
-  for (const m of sortedIn) {
-    const cur = bySeq.get(m.seq);
-    bySeq.set(m.seq, cur ? newer(cur, m) : m);
-  }
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return changed ? out : list;
+}
+
+function isSorted(ms: Message[]): boolean {
+  for (let i = 1; i < ms.length; i++) if (ms[i].seq < ms[i - 1].seq) return false;
+  return true;
+}
+
+/** The same version of a message (what the list shows would not change). */
+function sameMessage(a: Message, b: Message): boolean {
+  return (
+    a.seq === b.seq &&
+    a.deleted === b.deleted &&
+    a.editedAt === b.editedAt &&
+    a.text === b.text &&
+    a.clientId === b.clientId &&
+    a.replyTo?.snippet === b.replyTo?.snippet &&
+    a.images?.join("\n") === b.images?.join("\n")
+  );
 }
 
 function dedupeSorted(list: Message[]): Message[] {
@@ -137,18 +184,19 @@ export function applyAck(state: ChatState, clientId: string, m: Message): ChatSt
 export function applyUpdate(state: ChatState, m: Message): ChatState {
   const oldest = state.messages[0]?.seq;
   if (oldest === undefined || m.seq < oldest) return state;
-  return { ...state, messages: mergeMessages(state.messages, [m]), lastSeq: Math.max(state.lastSeq, m.seq) };
+  const messages = mergeMessages(state.messages, [m]);
+  const lastSeq = Math.max(state.lastSeq, m.seq);
+  return messages === state.messages && lastSeq === state.lastSeq ? state : { ...state, messages, lastSeq };
 }
 
 /** An older page (ascending). hasMore tells whether anything is older still. */
 export function applyHistory(state: ChatState, messages: Message[], hasMore: boolean): ChatState {
   const oldestBefore = state.messages[0]?.seq ?? Infinity;
   const reachesOlder = messages.length === 0 || messages[0].seq < oldestBefore;
-  return {
-    ...state,
-    messages: mergeMessages(state.messages, messages),
-    hasMore: reachesOlder ? hasMore : state.hasMore,
-  };
+  const merged = mergeMessages(state.messages, messages);
+  const nextHasMore = reachesOlder ? hasMore : state.hasMore;
+  if (merged === state.messages && nextHasMore === state.hasMore) return state; // a page seen before
+  return { ...state, messages: merged, hasMore: nextHasMore };
 }
 
 /** Messages fetched to fill the gap left by a reset; clears the gap once it is covered. */
