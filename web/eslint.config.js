@@ -22,6 +22,8 @@ export default tseslint.config(
       ...reactHooks.configs["recommended-latest"].rules,
       // The compiler's rules that are not in the preset but guard what this code base got wrong.
       "react-hooks/no-deriving-state-in-effects": "error",
+      // Labels wrap their control and a title + description (label > span > span > text).
+      "jsx-a11y/label-has-associated-control": ["error", { depth: 3 }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },

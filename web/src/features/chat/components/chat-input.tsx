@@ -1,5 +1,5 @@
 import { ArrowUp, Pencil, Reply, X } from "lucide-react";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useImperativeHandle, useRef, useState } from "react";
 import { toast } from "sonner";
 import { Button } from "@/components/ui/button";
 import { displayNameOf, useUserById } from "@/features/users/api/users";
@@ -47,7 +47,7 @@ export function ChatInput({
   onCancelEdit,
   onSent,
   onEditLast,
-  handleRef,
+  ref,
 }: {
   replyTo: Message | null;
   editing: Message | null;
@@ -55,34 +55,37 @@ export function ChatInput({
   onCancelEdit: () => void;
   onSent: () => void;
   onEditLast: () => void;
-  handleRef: React.RefObject<ChatInputHandle | null>;
+  ref?: React.Ref<ChatInputHandle>;
 }) {
   const { session, room } = useRoomCtx();
   const [text, setText] = useState(() => sessionStorage.getItem(draftKey(room.id)) ?? "");
   const [savedDraft, setSavedDraft] = useState<string | null>(null);
-  const ref = useRef<HTMLTextAreaElement>(null);
+  const textareaRef = useRef<HTMLTextAreaElement>(null);
   const composing = useRef(false);
 
-  // Editing puts the message's text in the box; cancelling brings the draft back.
-  useEffect(() => {
+  // Editing puts the message's text in the box; cancelling brings the draft back. Adjusted while
+  // rendering when the edited message changes (no effect copying props into state).
+  const editSeq = editing?.seq ?? null;
+  const [shownEditSeq, setShownEditSeq] = useState<number | null>(null);
+  if (editSeq !== shownEditSeq) {
+    setShownEditSeq(editSeq);
     if (editing) {
-      setSavedDraft((d) => d ?? text);
+      setSavedDraft(savedDraft ?? text);
       setText(editing.text ?? "");
-      requestAnimationFrame(() => {
-        const el = ref.current;
-        el?.focus();
-        el?.setSelectionRange(el.value.length, el.value.length);
-      });
     } else if (savedDraft !== null) {
       setText(savedDraft);
       setSavedDraft(null);
     }
-    // only when the edited message changes
-  }, [editing?.seq]);
+  }
 
+  // Starting an edit or a reply puts the keyboard focus in the box (caret at the end).
+  const replySeq = replyTo?.seq ?? null;
   useEffect(() => {
-    if (replyTo) ref.current?.focus();
-  }, [replyTo]);
+    if (editSeq === null && replySeq === null) return;
+    const el = textareaRef.current;
+    el?.focus();
+    el?.setSelectionRange(el.value.length, el.value.length);
+  }, [editSeq, replySeq]);
 
   useEffect(() => {
     if (editing) return;
@@ -90,10 +93,9 @@ export function ChatInput({
     else sessionStorage.removeItem(draftKey(room.id));
   }, [text, editing, room.id]);
 
-  useEffect(() => {
-    handleRef.current = {
-      insertMention: (name) => {
-        const el = ref.current;
+  useImperativeHandle(ref, () => ({
+      insertMention: (name: string) => {
+        const el = textareaRef.current;
         const focused = el && el.ownerDocument.activeElement === el;
         const start = focused ? el.selectionStart : text.length;
         const end = focused ? el.selectionEnd : text.length;
@@ -108,9 +110,8 @@ export function ChatInput({
           el?.setSelectionRange(r.caret, r.caret);
         });
       },
-      focus: () => ref.current?.focus(),
-    };
-  });
+      focus: () => textareaRef.current?.focus(),
+  }));
 
   // The server counts code points (an emoji is one), not UTF-16 units.
   const length = codePoints(text.trim());
@@ -165,10 +166,9 @@ export function ChatInput({
           {/* Image, sticker and call buttons come with their own issues and go here. */}
           <div data-slot="composer-tools" className="contents" />
           <textarea
-            ref={ref}
+            ref={textareaRef}
             value={text}
             rows={1}
-            autoFocus
             placeholder={editing ? "Edit your message" : `Message ${room.name}`}
             aria-label="Message"
             className="max-h-64 min-h-9 flex-1 resize-none bg-transparent px-2 py-2 text-base outline-none [field-sizing:content] placeholder:text-muted-foreground md:text-sm"

@@ -1,12 +1,12 @@
 import { ChevronDown, MessageSquareDashed } from "lucide-react";
-import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { displayNameOf, useUserById } from "@/features/users/api/users";
 import { UserAvatar } from "@/features/users/components/user-avatar";
 import { formatSeparator } from "@/lib/time-format";
 import { cn } from "@/lib/utils";
-import { groupMessages, reuseGroups, stabilizeGroupKeys, type Group, type ListItem } from "../lib/grouping";
+import { nextListItems, type Group, type ListItem } from "../lib/grouping";
 import { presenceDot } from "../lib/presence";
 import { decideScrollAction, isStuck, nextUnread } from "../lib/scroll";
 import { MessageItem, type Row } from "./message-item";
@@ -86,7 +86,7 @@ export function MessageList({
   historyError,
   onLoadOlder,
   stickSignal,
-  handleRef,
+  ref,
   now,
 }: {
   rows: Row[];
@@ -96,7 +96,7 @@ export function MessageList({
   onLoadOlder: () => void;
   /** Incremented when the user sends: follow to the bottom whatever the position. */
   stickSignal: number;
-  handleRef: React.RefObject<MessageListHandle | null>;
+  ref?: React.Ref<MessageListHandle>;
   now: number;
 }) {
   const { me, room } = useRoomCtx();
@@ -113,11 +113,19 @@ export function MessageList({
   const [unread, setUnread] = useState(0);
   const [sentinelVisible, setSentinelVisible] = useState(false);
 
-  const groupKeys = useRef(new Map<string, string>());
-  const prevItems = useRef<ListItem<Row>[]>([]);
   // Unchanged groups keep their object identity, so memoized groups and bubbles skip rendering.
-  const items = reuseGroups(prevItems.current, stabilizeGroupKeys(groupMessages(rows, me.id), groupKeys.current));
-  prevItems.current = items;
+  // The previous list is state, updated while rendering when the rows change (React's pattern
+  // for information from previous renders), not a ref written during render.
+  const [layout, setLayout] = useState<{ rows: Row[]; meId: string; items: ListItem<Row>[] }>(() => ({
+    rows,
+    meId: me.id,
+    items: nextListItems([], rows, me.id),
+  }));
+  let items = layout.items;
+  if (layout.rows !== rows || layout.meId !== me.id) {
+    items = nextListItems(layout.items, rows, me.id);
+    setLayout({ rows, meId: me.id, items });
+  }
 
   const record = () => {
     const el = scrollRef.current;
@@ -225,9 +233,10 @@ export function MessageList({
     onLoadOlder();
   }, [sentinelVisible, hasMore, loadingOlder, historyError, rows.length, onLoadOlder]);
 
-  useEffect(() => {
-    handleRef.current = {
-      scrollToSeq: (seq) => {
+  useImperativeHandle(
+    ref,
+    () => ({
+      scrollToSeq: (seq: number) => {
         const el = scrollRef.current?.querySelector<HTMLElement>(`[data-seq="${seq}"]`);
         if (!el) return false;
         el.scrollIntoView({ block: "center", behavior: "smooth" });
@@ -239,8 +248,8 @@ export function MessageList({
         return true;
       },
       scrollToBottom: () => scrollToBottom(true),
-    };
-  });
+    }),
+  );
 
   return (
     <div className="relative min-h-0 flex-1">

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { Lock, PictureInPicture2, SearchX, UserX } from "lucide-react";
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
@@ -96,11 +96,11 @@ const nextFrame = () => new Promise<void>((r) => requestAnimationFrame(() => req
 function ConnectedRoom({ room, me }: { room: Room; me: User }) {
   const qc = useQueryClient();
   const navigate = useNavigate();
+  const { session, snap } = useRoomSession(room.id, me.id);
   // A call in progress badges the favicon (the call UI itself comes with its own issue).
-  const [callActive, setCallActive] = useState(false);
-  const attention = useRoomAttention(room.name, callActive);
-  const { session, snap } = useRoomSession(room.id, me.id, attention.onIncoming);
+  useRoomAttention(session, room.name, snap.call.participants.length > 0);
   const history = useRoomHistory(session, snap);
+  const { loadUntil } = history;
   useIdleStatus(session);
   const pip = usePip();
   const now = useNow(60_000);
@@ -112,94 +112,71 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
   const listRef = useRef<MessageListHandle | null>(null);
   const inputRef = useRef<ChatInputHandle | null>(null);
 
-  useEffect(() => {
-    setCallActive((snap?.call.participants.length ?? 0) > 0);
-  }, [snap?.call]);
-
   // The room went away for good.
-  const ended = snap?.ended;
+  const ended = snap.ended;
   useEffect(() => {
     if (!ended) return;
     if (ended.code === 4401) {
       qc.setQueryData(["session"], null);
-      navigate(`/login?redirect=${encodeURIComponent(`/rooms/${room.id}`)}`, { replace: true });
+      void navigate(`/login?redirect=${encodeURIComponent(`/rooms/${room.id}`)}`, { replace: true });
     } else if (ended.code === 4404) {
       toast.info(`The room "${room.name}" was deleted.`);
       qc.removeQueries({ queryKey: roomKeys.detail(room.id) });
       void qc.invalidateQueries({ queryKey: ["rooms", "list"] });
-      navigate("/", { replace: true });
+      void navigate("/", { replace: true });
     } else if (ended.code === 4403) {
       void qc.invalidateQueries({ queryKey: ["rooms", "list"] });
     }
   }, [ended, qc, navigate, room.id, room.name]);
 
   const authorIds = new Set<string>();
-  for (const m of snap?.chat.messages ?? []) if (m.author.userId) authorIds.add(m.author.userId);
-  for (const id of snap?.presence.keys() ?? []) authorIds.add(id);
+  for (const m of snap.chat.messages) if (m.author.userId) authorIds.add(m.author.userId);
+  for (const id of snap.presence.keys()) authorIds.add(id);
   const users = useUsersById([...authorIds]);
   const namesKey = [...users.values()].map((u) => u.displayName).join("\u0000");
   const names = useMemo(() => (namesKey ? namesKey.split("\u0000") : []), [namesKey]);
 
   // One Row object per message object: unchanged messages keep their row, so their bubbles
-  // (memoized) do not re-render when another message arrives.
-  const rowCache = useRef(new WeakMap<object, Row>());
-  const messages = snap?.chat.messages;
-  const pending = snap?.chat.pending;
+  // (memoized) do not re-render when another message arrives. The cache lives as long as the
+  // room view (a WeakMap: rows of dropped messages go with them).
+  const [rowCache] = useState(() => new WeakMap<object, Row>());
+  const messages = snap.chat.messages;
+  const pending = snap.chat.pending;
   const rows = useMemo(() => {
-    const cache = rowCache.current;
     const rowOf = (m: Message): Row => {
-      let r = cache.get(m);
+      let r = rowCache.get(m);
       if (!r) {
         r = { key: m.clientId ? `c:${m.clientId}` : `s:${m.seq}`, createdAt: m.createdAt, authorKind: m.author.kind, authorId: m.author.userId, message: m };
-        cache.set(m, r);
+        rowCache.set(m, r);
       }
       return r;
     };
     const pendingRow = (p: PendingMessage): Row => {
-      let r = cache.get(p);
+      let r = rowCache.get(p);
       if (!r) {
         r = { key: `c:${p.clientId}`, createdAt: p.createdAt, authorKind: "user", authorId: me.id, pending: p };
-        cache.set(p, r);
+        rowCache.set(p, r);
       }
       return r;
     };
-    return [...(messages ?? []).map(rowOf), ...(pending ?? []).map(pendingRow)];
-  }, [messages, pending, me.id]);
+    return [...messages.map(rowOf), ...pending.map(pendingRow)];
+  }, [rowCache, messages, pending, me.id]);
 
-  // Actions keep one identity for the life of the room (the bubbles depend on them); they
-  // call the latest handlers.
-  const handlers = useRef<RoomActions | null>(null);
-  const [actions] = useState<RoomActions>(() => ({
-    reply: (m) => handlers.current?.reply(m),
-    edit: (m) => handlers.current?.edit(m),
-    remove: (m) => handlers.current?.remove(m),
-    mention: (id) => handlers.current?.mention(id),
-    jumpTo: (seq) => handlers.current?.jumpTo(seq),
-  }));
-  const ctx = useMemo<RoomCtx | null>(() => (session ? { session, me, room, names, actions } : null), [session, me, room, names, actions]);
-
-  let latest: RoomActions | null = null;
-  useLayoutEffect(() => {
-    if (latest) handlers.current = latest;
-  });
-
-  if (ended?.code === 4403)
-    return <Blocked icon={<UserX className="size-5" />} title="You were removed from this room" text="The owner removed you. You can no longer read or send messages here." />;
-  if (!session || !snap) return <RoomSkeleton />;
-
-
-  const jumpTo = async (seq: number) => {
-    if (listRef.current?.scrollToSeq(seq)) return;
-    const found = await history.loadUntil(seq);
-    // the loaded page renders within a frame or two
-    for (let i = 0; found && i < 30; i++) {
-      await nextFrame();
+  // The bubbles are memoized and read these from the room context: they depend only on values
+  // that live as long as the room (the session, the query client, refs and state setters) and
+  // on the history loader, so they keep their identity while messages come and go.
+  const actions = useMemo<RoomActions>(() => {
+    const jumpTo = async (seq: number) => {
       if (listRef.current?.scrollToSeq(seq)) return;
-    }
-    toast.info("The original message is no longer available.");
-  };
-
-  latest = {
+      const found = await loadUntil(seq);
+      // the loaded page renders within a frame or two
+      for (let i = 0; found && i < 30; i++) {
+        await nextFrame();
+        if (listRef.current?.scrollToSeq(seq)) return;
+      }
+      toast.info("The original message is no longer available.");
+    };
+    return {
       reply: (m) => {
         setEditing(null);
         setReplyTo(m);
@@ -219,16 +196,20 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
         }),
       mention: (userId) => {
         if (userId === me.id) return;
-        const u = qc.getQueryData<User | null>(userKey(userId)) ?? users.get(userId);
-        inputRef.current?.insertMention(displayNameOf(u, userId));
+        inputRef.current?.insertMention(displayNameOf(qc.getQueryData<User | null>(userKey(userId)), userId));
       },
       jumpTo: (seq) => void jumpTo(seq),
-  };
+    };
+  }, [session, me.id, qc, loadUntil]);
+  const ctx = useMemo<RoomCtx>(() => ({ session, me, room, names, actions }), [session, me, room, names, actions]);
+
+  if (ended?.code === 4403)
+    return <Blocked icon={<UserX className="size-5" />} title="You were removed from this room" text="The owner removed you. You can no longer read or send messages here." />;
 
   const editLast = () => {
     for (let i = snap.chat.messages.length - 1; i >= 0; i--) {
       const m = snap.chat.messages[i];
-      if (m.author.userId === me.id && !m.deleted && m.kind === "text") return latest?.edit(m);
+      if (m.author.userId === me.id && !m.deleted && m.kind === "text") return actions.edit(m);
     }
   };
 
@@ -243,7 +224,7 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
           historyError={history.error}
           onLoadOlder={() => void history.loadOlder()}
           stickSignal={stickSignal}
-          handleRef={listRef}
+          ref={listRef}
           now={now}
         />
       ) : (
@@ -264,7 +245,7 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
         onCancelEdit={() => setEditing(null)}
         onSent={() => setStickSignal((n) => n + 1)}
         onEditLast={editLast}
-        handleRef={inputRef}
+        ref={inputRef}
       />
       <MemberDialog open={membersOpen} onOpenChange={setMembersOpen} />
       <SearchDialog open={searchOpen} onOpenChange={setSearchOpen} />

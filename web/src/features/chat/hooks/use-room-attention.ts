@@ -1,8 +1,9 @@
 // While the tab is hidden: count unread messages, badge the favicon and the title, and show
 // notifications (if allowed). A call in progress badges the favicon too (call beats unread).
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useEffectEvent, useRef, useState } from "react";
 import type { Message, User } from "@/types/api";
 import { loadUser } from "@/features/users/api/users";
+import type { RoomSession } from "../lib/room-session";
 
 const ICONS = { default: "/favicon.svg", unread: "/favicon-unread.svg", call: "/favicon-call.svg" } as const;
 
@@ -26,7 +27,8 @@ export function titleFor(roomName: string | undefined, unread: number): string {
 
 const notifications = new Set<Notification>();
 
-export function useRoomAttention(roomName: string | undefined, callActive: boolean) {
+/** Listens to the session's live messages from others while mounted. */
+export function useRoomAttention(session: RoomSession, roomName: string | undefined, callActive: boolean) {
   const [unread, setUnread] = useState(0);
   const hiddenRef = useRef(typeof document !== "undefined" && document.visibilityState !== "visible");
 
@@ -56,8 +58,8 @@ export function useRoomAttention(roomName: string | undefined, callActive: boole
     [],
   );
 
-  /** Call for each live message from someone else. */
-  const onIncoming = (m: Message) => {
+  /** Each live message from someone else. */
+  const onIncoming = useEffectEvent((m: Message) => {
     if (!hiddenRef.current || m.author.kind === "system") return;
     setUnread((n) => n + 1);
     if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
@@ -81,9 +83,11 @@ export function useRoomAttention(roomName: string | undefined, callActive: boole
     };
     if (m.author.userId) loadUser(m.author.userId).then(show, () => show(null));
     else show(null);
-  };
+  });
 
-  return { unread, onIncoming };
+  useEffect(() => session.listen({ onIncoming: (m) => onIncoming(m) }), [session]);
+
+  return { unread };
 }
 
 /** Asks for notification permission once, on the first send (a user gesture). */

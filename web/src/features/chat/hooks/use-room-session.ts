@@ -1,35 +1,56 @@
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useEffect, useEffectEvent, useState, useSyncExternalStore } from "react";
 import { toast } from "sonner";
 import { useRoomCacheUpdate } from "@/features/rooms/api/rooms";
 import { useSettings } from "@/features/settings/lib/settings-store";
 import { primeUser } from "@/features/users/api/users";
-import type { Message } from "@/types/api";
-import { RoomSession, type RoomSnapshot } from "../lib/room-session";
+import { api } from "@/lib/api-client";
+import { tabId } from "@/lib/tab-id";
+import { RoomSocket } from "@/lib/ws-client";
+import type { Room } from "@/types/api";
+import { RoomSession, type RoomSessionDeps } from "../lib/room-session";
 
-const EMPTY: RoomSnapshot | null = null;
-const noop = () => () => {};
+function browserStorage(): RoomSessionDeps["storage"] {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // storage disabled: pending sends live in memory only
+  }
+}
+
+/** The browser's location, localStorage, the app's HTTP client and a real WebSocket. */
+export function browserSessionDeps(): RoomSessionDeps {
+  return {
+    location: window.location,
+    storage: browserStorage(),
+    http: api,
+    createSocket: (options) => new RoomSocket(options),
+    tabId: tabId(),
+  };
+}
 
 /**
- * Opens the room's socket while mounted. Reconnects at once when the network returns or the tab
- * becomes visible; closes and queues while the browser is offline.
+ * The room's session: made once per room and user (constructing it connects nothing), started
+ * while mounted. Reconnects at once when the network returns or the tab becomes visible; closes
+ * and queues while the browser is offline.
  */
-export function useRoomSession(roomId: string, meId: string, onIncoming: (m: Message) => void) {
-  const [session, setSession] = useState<RoomSession | null>(null);
+export function useRoomSession(roomId: string, meId: string) {
+  const [session, setSession] = useState(() => new RoomSession(roomId, meId, browserSessionDeps()));
+  if (session.roomId !== roomId || session.meId !== meId) setSession(new RoomSession(roomId, meId, browserSessionDeps()));
+
   const writeRoom = useRoomCacheUpdate();
+  const onRoomUpdated = useEffectEvent((room: Room) => writeRoom(room));
   const { showTyping } = useSettings();
 
   useEffect(() => {
-    const s = new RoomSession(roomId, meId, {
-      onIncoming: (m) => onIncomingRef.current(m),
+    const off = session.listen({
       onError: (code, message) => toast.error(code === "rate_limited" ? "You are sending too fast. Slow down a little." : message),
-      onRoomUpdated: (room) => writeRoom(room),
+      onRoomUpdated: (room) => onRoomUpdated(room),
     });
-    setSession(s);
-    s.start();
-    const online = () => s.reconnectNow();
-    const offline = () => s.wentOffline();
+    session.start();
+    const online = () => session.reconnectNow();
+    const offline = () => session.wentOffline();
     const visible = () => {
-      if (document.visibilityState === "visible") s.reconnectNow();
+      if (document.visibilityState === "visible") session.reconnectNow();
     };
     window.addEventListener("online", online);
     window.addEventListener("offline", offline);
@@ -38,28 +59,20 @@ export function useRoomSession(roomId: string, meId: string, onIncoming: (m: Mes
       window.removeEventListener("online", online);
       window.removeEventListener("offline", offline);
       document.removeEventListener("visibilitychange", visible);
-      s.stop();
+      session.stop();
+      off();
     };
-    // a new session per room and user only (writeRoom only writes to the query cache)
-  }, [roomId, meId]);
+  }, [session]);
 
   useEffect(() => {
-    onIncomingRef.current = onIncoming;
-  });
-
-  useEffect(() => {
-    session?.setTypingEnabled(showTyping);
+    session.setTypingEnabled(showTyping);
   }, [session, showTyping]);
 
-  const snap = useSyncExternalStore(session?.subscribe ?? noop, () => session?.getSnapshot() ?? EMPTY);
+  const snap = useSyncExternalStore(session.subscribe, session.getSnapshot);
 
   useEffect(() => {
-    if (snap?.me) primeUser(snap.me);
-  }, [snap?.me]);
+    if (snap.me) primeUser(snap.me);
+  }, [snap.me]);
 
   return { session, snap };
 }
-
-// The latest onIncoming without re-creating the session (module scope per mounted room is
-// enough: one room view is open at a time).
-const onIncomingRef: { current: (m: Message) => void } = { current: () => {} };

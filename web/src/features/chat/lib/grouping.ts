@@ -100,3 +100,13 @@ export function reuseGroups<T extends Groupable>(prev: ListItem<T>[], next: List
     return o;
   });
 }
+
+/**
+ * The next list from the previous one: groups keep the keys their rows had (so React does not
+ * remount a group that grows at the top) and unchanged groups keep their identity. Pure.
+ */
+export function nextListItems<T extends Groupable>(prev: ListItem<T>[], rows: T[], meId: string): ListItem<T>[] {
+  const memory = new Map<string, string>();
+  for (const item of prev) if (item.type === "group") for (const r of item.items) memory.set(r.key, item.key);
+  return reuseGroups(prev, stabilizeGroupKeys(groupMessages(rows, meId), memory));
+}

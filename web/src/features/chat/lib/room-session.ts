@@ -1,9 +1,10 @@
 // One open room: the socket, the message list with its optimistic sends, presence, typing and
-// call state, as an external store for React (subscribe/getSnapshot). No DOM, no React.
-import { api, isApiError } from "@/lib/api-client";
-import { tabId } from "@/lib/tab-id";
+// call state, as an external store for React (subscribe/getSnapshot). No DOM, no React: the page's
+// location, the storage, the HTTP client and the socket come in as RoomSessionDeps
+// (useRoomSession wires the browser's).
+import { isApiError } from "@/lib/api-client";
 import { randomId } from "@/lib/utils";
-import { RoomSocket, type ConnectionStatus, type RoomSocketOptions } from "@/lib/ws-client";
+import type { ConnectionStatus, RoomSocket, RoomSocketOptions } from "@/lib/ws-client";
 import type { CallState, Message, PresenceEntry, ReplyRef, Room, ServerFrame, User } from "@/types/api";
 import {
   addPending,
@@ -42,6 +43,25 @@ export type RoomSnapshot = {
   anchor: { seq: number; hasMore: boolean } | null;
 };
 
+/** What a session needs from the outside world; tests pass fakes. */
+export type RoomSessionDeps = {
+  /** The page's location: the socket URL is built from its protocol and host. */
+  location: Pick<Location, "protocol" | "host">;
+  /** Where unconfirmed sends survive a reload (localStorage); null when there is none. */
+  storage: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
+  /** The HTTP client (GET only: the access check and gap fills). */
+  http: { get<T>(path: string, query?: Record<string, string | number>): Promise<T> };
+  /** Makes the room's socket from the session's callbacks. */
+  createSocket: (options: RoomSocketOptions) => RoomSocket;
+  /** This tab's id (the socket's `tab` query parameter). */
+  tabId: string;
+  /** The render batching timer (default: the global setTimeout). */
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (id: unknown) => void;
+  setInterval?: (fn: () => void, ms: number) => unknown;
+  clearInterval?: (id: unknown) => void;
+};
+
 export type RoomSessionEvents = {
   /** A live message from someone else (for unread counts and notifications). */
   onIncoming?: (m: Message) => void;
@@ -53,25 +73,44 @@ export type RoomSessionEvents = {
 export const snippetOf = (m: Pick<Message, "kind" | "text" | "images">): string =>
   m.kind === "image" ? (m.images && m.images.length > 1 ? `🖼️ ×${m.images.length}` : "🖼️ Image") : (m.text ?? "").slice(0, 100);
 
+/**
+ * Constructing does nothing but allocate (React may construct one and drop it). start() connects;
+ * stop() ends everything it started: no frame, timer or HTTP answer that arrives later changes
+ * the snapshot, notifies, or writes to storage. A stopped session can be started again (React's
+ * StrictMode does that): work begun before the stop stays ignored.
+ */
 export class RoomSession {
   readonly roomId: string;
-  private readonly meId: string;
+  readonly meId: string;
+  private readonly deps: RoomSessionDeps;
+  private readonly timers: Required<Pick<RoomSessionDeps, "setTimeout" | "clearTimeout" | "setInterval" | "clearInterval">>;
   private readonly socket: RoomSocket;
   private readonly roster = new TypingRoster();
   private readonly typingSender: TypingSender;
-  private readonly events: RoomSessionEvents;
+  private readonly eventListeners = new Set<RoomSessionEvents>();
   private readonly listeners = new Set<() => void>();
   private snap: RoomSnapshot;
   private status: { user: "active" | "idle"; screen: "locked" | "unlocked" } | null = null;
   private sendTyping = true;
   private fillingGap = false;
-  private rosterTimer: ReturnType<typeof setInterval> | null = null;
-  private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  /** Bumped by every start() and stop(): async work from an earlier run checks it and gives up. */
+  private epoch = 0;
+  /** The pending list last written to storage (written again only when it changes). */
+  private persisted: PendingMessage[] | null = null;
+  private rosterTimer: unknown = null;
+  private notifyTimer: unknown = null;
 
-  constructor(roomId: string, meId: string, events: RoomSessionEvents = {}, socketOptions: Partial<RoomSocketOptions> = {}) {
+  constructor(roomId: string, meId: string, deps: RoomSessionDeps) {
     this.roomId = roomId;
     this.meId = meId;
-    this.events = events;
+    this.deps = deps;
+    this.timers = {
+      setTimeout: deps.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms)),
+      clearTimeout: deps.clearTimeout ?? ((id) => globalThis.clearTimeout(id as ReturnType<typeof setTimeout>)),
+      setInterval: deps.setInterval ?? ((fn, ms) => globalThis.setInterval(fn, ms)),
+      clearInterval: deps.clearInterval ?? ((id) => globalThis.clearInterval(id as ReturnType<typeof setInterval>)),
+    };
     this.snap = {
       chat: emptyChat,
       status: "connecting",
@@ -86,18 +125,29 @@ export class RoomSession {
     this.typingSender = new TypingSender((active) => {
       if (this.sendTyping) this.socket.send({ type: "typing", active });
     });
-    this.socket = new RoomSocket({
+    this.socket = deps.createSocket({
       url: () => {
-        const proto = location.protocol === "https:" ? "wss:" : "ws:";
-        return `${proto}//${location.host}/api/rooms/${encodeURIComponent(roomId)}/ws?tab=${encodeURIComponent(tabId())}`;
+        const { protocol, host } = this.deps.location;
+        const proto = protocol === "https:" ? "wss:" : "ws:";
+        return `${proto}//${host}/api/rooms/${encodeURIComponent(roomId)}/ws?tab=${encodeURIComponent(deps.tabId)}`;
       },
       lastSeq: () => (this.snap.chat.loaded ? this.snap.chat.lastSeq : undefined),
-      onFrame: (f) => this.onFrame(f),
-      onStatus: (status) => this.update({ status }),
-      onTerminal: (code, reason) => this.end(code, reason),
-      onRepeatedFailure: () => void this.checkAccess(),
-      ...socketOptions,
+      // The socket reports its own stop ("closed") synchronously: a stopped session ignores it.
+      onFrame: (f) => this.running && this.onFrame(f),
+      onStatus: (status) => this.running && this.update({ status }),
+      onTerminal: (code, reason) => this.running && this.end(code, reason),
+      onRepeatedFailure: () => this.running && void this.checkAccess(),
     });
+  }
+
+  /** Adds listeners for the session's events; returns the function that removes them. */
+  listen(events: RoomSessionEvents): () => void {
+    this.eventListeners.add(events);
+    return () => void this.eventListeners.delete(events);
+  }
+
+  private emit<K extends keyof RoomSessionEvents>(name: K, ...args: Parameters<NonNullable<RoomSessionEvents[K]>>) {
+    for (const e of this.eventListeners) (e[name] as ((...a: typeof args) => void) | undefined)?.(...args);
   }
 
   // ---- store -------------------------------------------------------------------------------
@@ -108,8 +158,9 @@ export class RoomSession {
   getSnapshot = () => this.snap;
 
   private update(patch: Partial<RoomSnapshot>) {
+    if (!this.running) return;
     this.snap = { ...this.snap, ...patch };
-    if (patch.chat) this.persistPending();
+    if (patch.chat && patch.chat.pending !== this.persisted) this.persistPending();
     this.scheduleNotify();
   }
 
@@ -119,9 +170,9 @@ export class RoomSession {
    */
   private scheduleNotify() {
     if (this.notifyTimer !== null) return;
-    this.notifyTimer = setTimeout(() => {
+    this.notifyTimer = this.timers.setTimeout(() => {
       this.notifyTimer = null;
-      this.listeners.forEach((l) => l());
+      if (this.running) this.listeners.forEach((l) => l());
     }, NOTIFY_BATCH_MS);
   }
 
@@ -132,18 +183,34 @@ export class RoomSession {
 
   // ---- lifecycle ---------------------------------------------------------------------------
   start() {
+    if (this.running) return;
+    this.running = true;
+    this.epoch++;
     this.restorePending();
+    if (this.snap.ended) return; // 4401/4403/4404 are final: no new socket
     this.socket.start();
-    this.rosterTimer = setInterval(() => this.refreshTyping(), 2000);
+    this.rosterTimer = this.timers.setInterval(() => this.refreshTyping(), 2000);
   }
 
+  /**
+   * Ends the socket, the timers and every async step in flight. Subscribers stay (React
+   * unsubscribes them itself); they are not called while stopped.
+   */
   stop() {
+    if (!this.running) return;
     this.typingSender.stop();
+    this.running = false;
+    this.epoch++;
     this.socket.stop();
-    if (this.rosterTimer) clearInterval(this.rosterTimer);
-    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    if (this.rosterTimer !== null) this.timers.clearInterval(this.rosterTimer);
+    this.rosterTimer = null;
+    if (this.notifyTimer !== null) this.timers.clearTimeout(this.notifyTimer);
     this.notifyTimer = null;
-    this.listeners.clear();
+    this.fillingGap = false;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
   }
 
   reconnectNow() {
@@ -169,7 +236,7 @@ export class RoomSession {
         const anchor =
           this.snap.anchor ?? { seq: f.messages.length ? Math.min(...f.messages.map((m) => m.seq)) : f.lastSeq + 1, hasMore: f.hasMore };
         this.update({ chat, me: f.you, room: f.room, presence: presenceMap(f.presence), call: f.call ?? { participants: [] }, typing: [], anchor });
-        this.events.onRoomUpdated?.(f.room);
+        this.emit("onRoomUpdated", f.room);
         this.typingSender.resend();
         if (this.status) this.socket.send({ type: "status", ...this.status });
         if (chat.gap) void this.fillGap();
@@ -183,7 +250,7 @@ export class RoomSession {
         this.setChat((c) => applyMessage(c, f.message, this.meId));
         if (f.message.author.userId) this.roster.set(f.message.author.userId, false);
         this.refreshTyping();
-        if (!known && f.message.author.userId !== this.meId) this.events.onIncoming?.(f.message);
+        if (!known && f.message.author.userId !== this.meId) this.emit("onIncoming", f.message);
         break;
       }
       case "messageUpdated":
@@ -204,14 +271,14 @@ export class RoomSession {
         break;
       case "roomUpdated":
         this.update({ room: f.room });
-        this.events.onRoomUpdated?.(f.room);
+        this.emit("onRoomUpdated", f.room);
         break;
       case "roomDeleted":
         this.end(4404, "room deleted");
         break;
       case "error":
         if (f.clientId) this.setChat((c) => failPending(c, f.clientId!, { code: f.code, message: f.message }));
-        else this.events.onError?.(f.code, f.message);
+        else this.emit("onError", f.code, f.message);
         break;
       default:
         break;
@@ -232,9 +299,11 @@ export class RoomSession {
 
   /** The upgrade keeps failing: ask over HTTP whether the room is still ours to open. */
   private async checkAccess() {
+    const epoch = this.epoch;
     try {
-      await api.get(`rooms/${encodeURIComponent(this.roomId)}`);
+      await this.deps.http.get(`rooms/${encodeURIComponent(this.roomId)}`);
     } catch (e) {
+      if (epoch !== this.epoch) return;
       if (isApiError(e) && e.status === 401) this.end(4401, "session ended");
       else if (isApiError(e) && e.status === 403) this.end(4403, "forbidden");
       else if (isApiError(e) && e.status === 404) this.end(4404, "not found");
@@ -246,13 +315,15 @@ export class RoomSession {
     const gap = this.snap.chat.gap;
     if (this.fillingGap || !gap) return;
     this.fillingGap = true;
+    const epoch = this.epoch;
     try {
       let before = gap.before;
       for (let i = 0; i < 50; i++) {
-        const page = await api.get<{ items: Message[]; hasMore: boolean }>(`rooms/${encodeURIComponent(this.roomId)}/messages`, {
+        const page = await this.deps.http.get<{ items: Message[]; hasMore: boolean }>(`rooms/${encodeURIComponent(this.roomId)}/messages`, {
           before,
           limit: 100,
         });
+        if (epoch !== this.epoch) return; // stopped meanwhile: a later start fills it again
         const items = page.items.filter((m) => m.seq > gap.after);
         this.setChat((c) => applyGapFill(c, items));
         if (!this.snap.chat.gap || items.length === 0) break;
@@ -262,7 +333,7 @@ export class RoomSession {
     } catch {
       /* the list keeps a hole; a later reconnect retries */
     } finally {
-      this.fillingGap = false;
+      if (epoch === this.epoch) this.fillingGap = false;
     }
   }
 
@@ -345,24 +416,27 @@ export class RoomSession {
   }
 
   private persistPending() {
+    const p = this.snap.chat.pending;
+    this.persisted = p;
+    const storage = this.deps.storage;
+    if (!storage) return;
     try {
-      const p = this.snap.chat.pending;
-      if (p.length === 0) localStorage.removeItem(this.storageKey);
-      else localStorage.setItem(this.storageKey, JSON.stringify(p));
+      if (p.length === 0) storage.removeItem(this.storageKey);
+      else storage.setItem(this.storageKey, JSON.stringify(p));
     } catch {
       /* storage full or disabled: the queue still lives in memory */
     }
   }
 
   private restorePending() {
-    let saved: PendingMessage[] = [];
+    let saved: unknown = [];
     try {
-      saved = JSON.parse(localStorage.getItem(this.storageKey) ?? "[]") as PendingMessage[];
+      saved = JSON.parse(this.deps.storage?.getItem(this.storageKey) ?? "[]");
     } catch {
       saved = [];
     }
     if (!Array.isArray(saved)) return;
-    for (const p of saved) {
+    for (const p of saved as PendingMessage[]) {
       if (!p || typeof p.clientId !== "string" || typeof p.text !== "string") continue;
       this.setChat((c) => addPending(c, p));
       if (!p.error) this.socket.queue.enqueue(this.frameOf(p));
