@@ -1,5 +1,5 @@
 // One app-wide confirmation dialog: `await confirm({...})` resolves true when confirmed.
-import { useState, useSyncExternalStore } from "react";
+import { useRef, useState, useSyncExternalStore } from "react";
 import {
   AlertDialog,
   AlertDialogCancel,
@@ -20,9 +20,14 @@ export type ConfirmOptions = {
   destructive?: boolean;
   /** Runs while the dialog shows a spinner; the dialog closes when it settles. */
   action?: () => Promise<unknown>;
+  /**
+   * Where the keyboard focus goes on close when the element that opened the dialog is gone or
+   * hidden (a message's Delete button): by default it would be lost to the page's body.
+   */
+  restoreFocus?: () => HTMLElement | null;
 };
 
-type Current = ConfirmOptions & { resolve: (ok: boolean) => void };
+type Current = ConfirmOptions & { resolve: (ok: boolean) => void; opener: Element | null };
 
 let current: Current | null = null;
 const listeners = new Set<() => void>();
@@ -31,7 +36,7 @@ const emit = () => listeners.forEach((l) => l());
 export function confirm(options: ConfirmOptions): Promise<boolean> {
   current?.resolve(false);
   return new Promise((resolve) => {
-    current = { ...options, resolve };
+    current = { ...options, resolve, opener: document.activeElement };
     emit();
   });
 }
@@ -51,6 +56,8 @@ export function ConfirmDialogHost() {
     () => current,
   );
   const [pending, setPending] = useState(false);
+  // The open dialog's focus return, kept past close (the options are gone by then).
+  const closing = useRef<Pick<Current, "opener" | "restoreFocus"> | null>(null);
 
   const onConfirm = async () => {
     if (!c) return;
@@ -71,7 +78,21 @@ export function ConfirmDialogHost() {
 
   return (
     <AlertDialog open={c !== null} onOpenChange={(open) => !open && !pending && close(false)}>
-      <AlertDialogContent>
+      <AlertDialogContent
+        onOpenAutoFocus={() => {
+          closing.current = c && { opener: c.opener, restoreFocus: c.restoreFocus };
+        }}
+        onCloseAutoFocus={(e) => {
+          const r = closing.current;
+          closing.current = null;
+          if (!r?.restoreFocus) return;
+          // The opener may be gone, or hidden until its container has the focus (a message's
+          // actions): focus the container first, then the opener if it is still there.
+          e.preventDefault();
+          r.restoreFocus()?.focus();
+          if (r.opener instanceof HTMLElement && r.opener.isConnected) r.opener.focus();
+        }}
+      >
         <AlertDialogHeader>
           <AlertDialogTitle>{c?.title ?? "Are you sure?"}</AlertDialogTitle>
           {c?.description && <AlertDialogDescription>{c.description}</AlertDialogDescription>}

@@ -20,9 +20,13 @@ function codePoints(s: string): number {
   return n;
 }
 
+const CONTEXT_ID = "composer-context";
+
 function ContextBar({ icon, title, text, onCancel, cancelLabel }: { icon: React.ReactNode; title: string; text: string; onCancel: () => void; cancelLabel: string }) {
+  // The message box names this bar in aria-describedby: focusing it for a reply or an edit says
+  // "Replying to Ann: …" or "Editing message: …".
   return (
-    <div className="flex items-center gap-2 border-b px-3 py-2 text-xs" data-testid="composer-context">
+    <div className="flex items-center gap-2 border-b px-3 py-2 text-xs" data-testid="composer-context" id={CONTEXT_ID}>
       <span className="text-primary">{icon}</span>
       <div className="min-w-0 flex-1">
         <div className="font-medium">{title}</div>
@@ -170,7 +174,8 @@ export function ChatInput({
             value={text}
             rows={1}
             placeholder={editing ? "Edit your message" : `Message ${room.name}`}
-            aria-label="Message"
+            aria-label={editing ? "Edit message" : "Message"}
+            aria-describedby={editing || replyTo ? CONTEXT_ID : undefined}
             className="max-h-64 min-h-9 flex-1 resize-none bg-transparent px-2 py-2 text-base outline-none [field-sizing:content] placeholder:text-muted-foreground md:text-sm"
             onChange={(e) => {
               setText(e.target.value);

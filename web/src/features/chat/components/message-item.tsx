@@ -1,4 +1,5 @@
-import { memo } from "react";
+import { memo, useId, useLayoutEffect, useRef, useSyncExternalStore } from "react";
+import { toast } from "sonner";
 import { AlertCircle, Clock, Copy, Pencil, Reply, RotateCw, Trash2, X } from "lucide-react";
 import { useUserById, displayNameOf } from "@/features/users/api/users";
 import { Button } from "@/components/ui/button";
@@ -9,7 +10,7 @@ import type { Message, ReplyRef } from "@/types/api";
 import type { PendingMessage } from "../lib/chat-state";
 import { isEmojiOnly } from "../lib/emoji";
 import { MessageText } from "./message-text";
-import { useConnectionStatus, useRoomCtx } from "./room-context";
+import { useConnectionStatus, useRoomCtx, useRovingFocus } from "./room-context";
 
 export type Row = {
   key: string;
@@ -28,7 +29,7 @@ function Quote({ reply, mine, onJump }: { reply: ReplyRef; mine: boolean; onJump
       onClick={onJump}
       className={cn(
         "mb-1 flex max-w-full min-w-0 items-baseline gap-1.5 rounded-md border-l-2 px-2 py-1 text-left text-xs",
-        mine ? "border-white/60 bg-white/10 text-white/85 hover:bg-white/15" : "border-primary bg-background/40 text-muted-foreground hover:bg-background/60",
+        mine ? "border-white/70 bg-black/10 text-white hover:bg-black/15" : "border-primary bg-background/40 text-muted-foreground hover:bg-background/60",
       )}
       title="Jump to the original message"
       data-testid="reply-quote"
@@ -39,10 +40,69 @@ function Quote({ reply, mine, onJump }: { reply: ReplyRef; mine: boolean; onJump
   );
 }
 
+/** Copies the selected part of the message, or all of it; says so (toasts are announced). */
 function copyText(m: Message, el: HTMLElement | null) {
   const sel = window.getSelection();
   const selected = sel && !sel.isCollapsed && el && el.contains(sel.anchorNode) && el.contains(sel.focusNode) ? sel.toString() : "";
-  void navigator.clipboard?.writeText(selected || m.text || "").catch(() => {});
+  if (!navigator.clipboard) {
+    toast.error("Copying is not available here.");
+    return;
+  }
+  navigator.clipboard.writeText(selected || m.text || "").then(
+    () => toast.success("Message copied"),
+    () => toast.error("Could not copy the message."),
+  );
+}
+
+/**
+ * Reply, copy, edit and delete: shown while the row is hovered or has the keyboard focus, so Tab
+ * from a focused message reaches them. When they go away with the focus inside (the message was
+ * deleted), the focus goes back to the message row instead of being lost.
+ */
+function MessageActions({ m, mine, canEdit, canDelete, authorName }: { m: Message; mine: boolean; canEdit: boolean; canDelete: boolean; authorName: string }) {
+  const { actions } = useRoomCtx();
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    return () => {
+      if (el && el.contains(el.ownerDocument.activeElement)) el.closest<HTMLElement>('[data-testid="message"]')?.focus();
+    };
+  }, []);
+  const who = mine ? "your message" : `${authorName}'s message`;
+  return (
+    <div
+      ref={ref}
+      className={cn(
+        "absolute top-0 z-10 hidden group-focus-within/msg:block [@media(hover:hover)]:group-hover/msg:block",
+        mine ? "right-full pr-1.5" : "left-full pl-1.5",
+      )}
+      data-testid="message-actions"
+    >
+      <div role="group" aria-label={`Actions for ${who}`} className={cn("flex items-center gap-0.5 rounded-md border bg-popover p-0.5 shadow-sm", mine && "flex-row-reverse")}>
+        <span className="px-1 text-[11px] whitespace-nowrap text-muted-foreground" title={formatAbsolute(m.createdAt)} aria-hidden="true">
+          {formatClock(m.createdAt)}
+        </span>
+        <Button variant="ghost" size="icon-sm" className="size-7" aria-label="Reply" title="Reply" onClick={() => actions.reply(m)}>
+          <Reply className="size-3.5" />
+        </Button>
+        {m.kind === "text" && (
+          <Button variant="ghost" size="icon-sm" className="size-7" aria-label="Copy" title="Copy" onClick={() => copyText(m, document.getElementById(`msg-${m.seq}`))}>
+            <Copy className="size-3.5" />
+          </Button>
+        )}
+        {canEdit && (
+          <Button variant="ghost" size="icon-sm" className="size-7" aria-label="Edit" title="Edit" onClick={() => actions.edit(m)}>
+            <Pencil className="size-3.5" />
+          </Button>
+        )}
+        {canDelete && (
+          <Button variant="ghost" size="icon-sm" className="size-7 text-destructive" aria-label="Delete" title="Delete" onClick={() => actions.remove(m)}>
+            <Trash2 className="size-3.5" />
+          </Button>
+        )}
+      </div>
+    </div>
+  );
 }
 
 function PendingLabel() {
@@ -55,8 +115,25 @@ function PendingLabel() {
   );
 }
 
-export const MessageItem = memo(function MessageItem({ row, mine, first, last }: { row: Row; mine: boolean; first: boolean; last: boolean }) {
+export const MessageItem = memo(function MessageItem({
+  row,
+  mine,
+  first,
+  last,
+  authorName,
+}: {
+  row: Row;
+  mine: boolean;
+  first: boolean;
+  last: boolean;
+  /** Who wrote it, as a screen reader says it ("You" for mine). */
+  authorName: string;
+}) {
   const { actions, names, me, room, session } = useRoomCtx();
+  const roving = useRovingFocus();
+  const tabbable = useSyncExternalStore(roving.subscribe, () => roving.tabbable === row.key);
+  const labelId = useId();
+  const bodyId = useId();
   const m = row.message;
   const p = row.pending;
   const text = m ? m.text : p?.text;
@@ -64,6 +141,9 @@ export const MessageItem = memo(function MessageItem({ row, mine, first, last }:
   const deleted = !!m?.deleted;
   const emoji = !deleted && isEmojiOnly(text);
   const canDelete = !!m && !deleted && (mine || room.role === "owner");
+  const canEdit = !!m && !deleted && mine && m.kind === "text";
+  const state = deleted ? "deleted" : p?.error ? "not sent" : p ? "sending" : m?.editedAt ? "edited" : "";
+  const label = [authorName, formatClock(row.createdAt), replyTo && !deleted ? "reply" : "", state].filter(Boolean).join(", ");
 
   const radius = mine
     ? cn("rounded-2xl", !first && "rounded-tr-md", !last && "rounded-br-md")
@@ -85,6 +165,7 @@ export const MessageItem = memo(function MessageItem({ row, mine, first, last }:
           p?.error && "ring-2 ring-destructive",
         )}
         data-testid="bubble"
+        id={bodyId}
       >
         {replyTo && !deleted && <Quote reply={replyTo} mine={mine && !emoji} onJump={() => actions.jumpTo(replyTo.seq)} />}
         {deleted ? (
@@ -121,34 +202,7 @@ export const MessageItem = memo(function MessageItem({ row, mine, first, last }:
           </Button>
         </div>
       )}
-      {m && !deleted && (
-        <div
-          className={cn(
-            "absolute top-0 z-10 hidden group-hover/msg:block [@media(hover:none)]:!hidden",
-            mine ? "right-full pr-1.5" : "left-full pl-1.5",
-          )}
-          data-testid="message-actions"
-        >
-          <div className={cn("flex items-center gap-0.5 rounded-md border bg-popover p-0.5 shadow-sm", mine && "flex-row-reverse")}>
-          <span className="px-1 text-[11px] whitespace-nowrap text-muted-foreground" title={formatAbsolute(row.createdAt)}>
-            {formatClock(row.createdAt)}
-          </span>
-          <Button variant="ghost" size="icon-sm" className="size-7" aria-label="Reply" onClick={() => actions.reply(m)}>
-            <Reply className="size-3.5" />
-          </Button>
-          {mine && m.kind === "text" && (
-            <Button variant="ghost" size="icon-sm" className="size-7" aria-label="Edit" onClick={() => actions.edit(m)}>
-              <Pencil className="size-3.5" />
-            </Button>
-          )}
-          {canDelete && (
-            <Button variant="ghost" size="icon-sm" className="size-7 text-destructive" aria-label="Delete" onClick={() => actions.remove(m)}>
-              <Trash2 className="size-3.5" />
-            </Button>
-          )}
-          </div>
-        </div>
-      )}
+      {m && !deleted && <MessageActions m={m} mine={mine} canEdit={canEdit} canDelete={canDelete} authorName={authorName} />}
     </div>
   );
 
@@ -157,42 +211,61 @@ export const MessageItem = memo(function MessageItem({ row, mine, first, last }:
     "data-seq": m?.seq,
     "data-client-id": p?.clientId ?? m?.clientId,
     "data-mine": mine ? "true" : "false",
+    "data-row-key": row.key,
     id: m ? `msg-${m.seq}` : undefined,
-    className: cn("group/msg flex w-full flex-col", mine ? "items-end" : "items-start"),
+    // One row of the list is in the Tab order (roving tabindex); the arrow keys move between rows.
+    role: "article",
+    tabIndex: tabbable ? 0 : -1,
+    "aria-labelledby": `${labelId} ${bodyId}`,
+    className: cn(
+      "group/msg flex w-full flex-col rounded-md outline-none focus-visible:ring-[3px] focus-visible:ring-ring/50",
+      mine ? "items-end" : "items-start",
+    ),
   };
+  const content = (
+    <>
+      <span id={labelId} className="sr-only">
+        {label}
+      </span>
+      {bubble}
+    </>
+  );
 
-  if (!m || deleted) return <div {...rowProps}>{bubble}</div>;
-
+  // One element tree for every state of the row (sending, sent, deleted): a row that changes state
+  // keeps its DOM element, and with it the keyboard focus. The menu is off when it has nothing.
+  const menu = !!m && !deleted;
   return (
     <ContextMenu>
-      <ContextMenuTrigger asChild>
-        <div {...rowProps}>{bubble}</div>
+      <ContextMenuTrigger asChild disabled={!menu}>
+        <div {...rowProps}>{content}</div>
       </ContextMenuTrigger>
-      <ContextMenuContent className="w-44">
-        <ContextMenuItem onSelect={() => actions.reply(m)}>
-          <Reply />
-          Reply
-        </ContextMenuItem>
-        {m.kind === "text" && (
-          <ContextMenuItem onSelect={() => copyText(m, document.getElementById(`msg-${m.seq}`))}>
-            <Copy />
-            Copy
+      {menu && (
+        <ContextMenuContent className="w-44">
+          <ContextMenuItem onSelect={() => actions.reply(m)}>
+            <Reply />
+            Reply
           </ContextMenuItem>
-        )}
-        {(mine || canDelete) && <ContextMenuSeparator />}
-        {mine && m.kind === "text" && (
-          <ContextMenuItem onSelect={() => actions.edit(m)}>
-            <Pencil />
-            Edit
-          </ContextMenuItem>
-        )}
-        {canDelete && (
-          <ContextMenuItem variant="destructive" onSelect={() => actions.remove(m)}>
-            <Trash2 />
-            Delete
-          </ContextMenuItem>
-        )}
-      </ContextMenuContent>
+          {m.kind === "text" && (
+            <ContextMenuItem onSelect={() => copyText(m, document.getElementById(`msg-${m.seq}`))}>
+              <Copy />
+              Copy
+            </ContextMenuItem>
+          )}
+          {(mine || canDelete) && <ContextMenuSeparator />}
+          {canEdit && (
+            <ContextMenuItem onSelect={() => actions.edit(m)}>
+              <Pencil />
+              Edit
+            </ContextMenuItem>
+          )}
+          {canDelete && (
+            <ContextMenuItem variant="destructive" onSelect={() => actions.remove(m)}>
+              <Trash2 />
+              Delete
+            </ContextMenuItem>
+          )}
+        </ContextMenuContent>
+      )}
     </ContextMenu>
   );
 });

@@ -1,22 +1,25 @@
 import { ChevronDown, MessageSquareDashed } from "lucide-react";
-import { memo, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from "react";
+import { memo, useEffect, useId, useImperativeHandle, useLayoutEffect, useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { displayNameOf, useUserById } from "@/features/users/api/users";
-import { UserAvatar } from "@/features/users/components/user-avatar";
+import { DOT_LABEL, UserAvatar } from "@/features/users/components/user-avatar";
 import { formatSeparator } from "@/lib/time-format";
 import { cn } from "@/lib/utils";
 import { nextListItems, type Group, type ListItem } from "../lib/grouping";
 import { presenceDot } from "../lib/presence";
+import { RovingFocus, rovingTarget } from "../lib/roving-focus";
 import { decideScrollAction, isStuck, nextUnread } from "../lib/scroll";
 import { MessageItem, type Row } from "./message-item";
-import { usePresence, useRoomCtx } from "./room-context";
+import { RovingFocusContext, usePresence, useRoomCtx } from "./room-context";
 
 /** Older history starts loading when the top sentinel is this close to the viewport. */
 const SENTINEL_MARGIN_PX = 300;
 
 export type MessageListHandle = {
   scrollToSeq: (seq: number) => boolean;
+  /** The row of a message, if it is in the list. */
+  rowOf: (seq: number) => HTMLElement | null;
   scrollToBottom: () => void;
 };
 
@@ -33,26 +36,36 @@ function AuthorAvatar({ userId, bot }: { userId?: string; bot: boolean }) {
   const presence = usePresence();
   const user = useUserById(userId);
   const dot = userId ? presenceDot(presence.get(userId)) : undefined;
+  const name = displayNameOf(user.data, userId);
+  // The initials are decoration: the button's name (its screen-reader text, not an aria-label
+  // that would differ from the visible initials) says what it does and the presence.
   return (
     <button
       type="button"
       className="sticky bottom-1 rounded-full focus-visible:ring-[3px] focus-visible:ring-ring/50 focus-visible:outline-none"
       onClick={() => userId && actions.mention(userId)}
-      title={userId ? `Mention ${displayNameOf(user.data, userId)}` : undefined}
-      aria-label={userId ? `Mention ${displayNameOf(user.data, userId)}` : "Bot"}
+      title={userId ? `Mention ${name}` : undefined}
       data-testid="author-avatar"
     >
-      <UserAvatar user={user.data} userId={userId} presence={dot} bot={bot} />
+      <span aria-hidden="true">
+        <UserAvatar user={user.data} userId={userId} presence={dot} bot={bot} />
+      </span>
+      <span className="sr-only">{userId ? `Mention ${name}${dot ? ` (${DOT_LABEL[dot].toLowerCase()})` : ""}` : "Bot"}</span>
     </button>
   );
 }
 
-function AuthorName({ userId, bot }: { userId?: string; bot: boolean }) {
-  const user = useUserById(userId);
-  return <div className="truncate px-1 pb-0.5 text-xs font-medium text-muted-foreground">{bot ? "Bot" : displayNameOf(user.data, userId)}</div>;
+function AuthorName({ name }: { name: string }) {
+  // The rows carry the name for screen readers; this is the visual one.
+  return (
+    <div className="truncate px-1 pb-0.5 text-xs font-medium text-muted-foreground" aria-hidden="true">
+      {name}
+    </div>
+  );
 }
 
 const GroupView = memo(function GroupView({ group }: { group: Group<Row> }) {
+  const author = useUserById(group.authorKind === "user" ? group.authorId : undefined);
   if (group.authorKind === "system") {
     const m = group.items[0].message;
     return (
@@ -62,6 +75,7 @@ const GroupView = memo(function GroupView({ group }: { group: Group<Row> }) {
     );
   }
   const bot = group.authorKind === "bot";
+  const name = bot ? "Bot" : displayNameOf(author.data, group.authorId);
   return (
     <div className={cn("flex gap-2 py-1", group.mine && "justify-end")} data-testid="group">
       {!group.mine && (
@@ -70,9 +84,9 @@ const GroupView = memo(function GroupView({ group }: { group: Group<Row> }) {
         </div>
       )}
       <div className={cn("flex min-w-0 flex-1 flex-col gap-0.5", group.mine ? "items-end" : "items-start")}>
-        {!group.mine && <AuthorName userId={group.authorId} bot={bot} />}
+        {!group.mine && <AuthorName name={name} />}
         {group.items.map((r, i) => (
-          <MessageItem key={r.key} row={r} mine={group.mine} first={i === 0} last={i === group.items.length - 1} />
+          <MessageItem key={r.key} row={r} mine={group.mine} first={i === 0} last={i === group.items.length - 1} authorName={group.mine ? "You" : name} />
         ))}
       </div>
     </div>
@@ -112,6 +126,8 @@ export function MessageList({
   const [stuck, setStuck] = useState(true);
   const [unread, setUnread] = useState(0);
   const [sentinelVisible, setSentinelVisible] = useState(false);
+  const [roving] = useState(() => new RovingFocus());
+  const hintId = useId();
 
   // Unchanged groups keep their object identity, so memoized groups and bubbles skip rendering.
   // The previous list is state, updated while rendering when the rows change (React's pattern
@@ -181,9 +197,10 @@ export function MessageList({
     }
     prevLastSeq.current = lastSeq;
     prevFirstKey.current = firstKey;
+    roving.rowsChanged(new Set(rows.map((r) => r.key)), rows[rows.length - 1]?.key ?? null);
     if (rows.length > 0) initialDone.current = true;
     record();
-  }, [rows, stickSignal, me.id]);
+  }, [rows, stickSignal, me.id, roving]);
 
   // Content that grows by itself (fonts, edits, later images): stay at the bottom if stuck.
   useEffect(() => {
@@ -198,6 +215,24 @@ export function MessageList({
     ro.observe(content);
     return () => ro.disconnect();
   }, []);
+
+  // Keyboard: the focused row is the list's one Tab stop; arrows, Page Up/Down, Home and End move
+  // it (Tab then reaches the row's actions). Focus anywhere inside a row makes it the Tab stop.
+  const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
+    const target = e.target as HTMLElement;
+    if (target.dataset.testid !== "message" || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const all = [...(contentRef.current?.querySelectorAll<HTMLElement>('[data-testid="message"]') ?? [])];
+    const to = rovingTarget(e.key, all.indexOf(target), all.length);
+    if (to === null) return;
+    e.preventDefault();
+    all[to].focus();
+    all[to].scrollIntoView({ block: "nearest" });
+    if (to === 0 && e.key !== "ArrowDown" && hasMore && !loadingOlder) onLoadOlder();
+  };
+  const onFocus = (e: React.FocusEvent<HTMLDivElement>) => {
+    const row = (e.target as HTMLElement).closest<HTMLElement>("[data-row-key]");
+    if (row?.dataset.rowKey) roving.focus(row.dataset.rowKey);
+  };
 
   const onScroll = () => {
     const el = scrollRef.current;
@@ -248,6 +283,7 @@ export function MessageList({
         return true;
       },
       scrollToBottom: () => scrollToBottom(true),
+      rowOf: (seq: number) => scrollRef.current?.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${seq}"]`) ?? null,
     }),
   );
 
@@ -258,11 +294,17 @@ export function MessageList({
         onScroll={onScroll}
         className="h-full overflow-x-hidden overflow-y-auto overscroll-contain [overflow-anchor:none]"
         data-testid="message-scroller"
-        role="log"
-        aria-live="polite"
-        aria-relevant="additions"
+        role="region"
+        aria-label={`Messages in ${room.name}`}
+        aria-describedby={hintId}
       >
-        <div ref={contentRef} className="mx-auto flex w-full max-w-3xl flex-col px-3 pt-2 pb-2 md:px-6">
+        {/* Not a live region: older pages prepended here must not be read out. New messages
+            from others are announced by the room's announcer instead. */}
+        <p id={hintId} className="sr-only">
+          Use the up and down arrow keys to move between messages, and Tab to reach a message&apos;s actions.
+        </p>
+        {/* eslint-disable-next-line jsx-a11y/no-static-element-interactions -- not a widget: it hands arrow keys and focus between the message rows (roving tabindex), each of which is focusable */}
+        <div ref={contentRef} className="mx-auto flex w-full max-w-3xl flex-col px-3 pt-2 pb-2 md:px-6" onKeyDown={onKeyDown} onFocus={onFocus}>
           {hasMore ? (
             <div ref={sentinelRef} className="flex h-12 items-center justify-center text-muted-foreground" data-testid="history-sentinel">
               {historyError ? (
@@ -281,9 +323,11 @@ export function MessageList({
               </span>
             </div>
           ) : null}
-          {items.map((item) =>
-            item.type === "separator" ? <Separator key={item.key} at={item.at} now={now} /> : <GroupView key={item.key} group={item} />,
-          )}
+          <RovingFocusContext value={roving}>
+            {items.map((item) =>
+              item.type === "separator" ? <Separator key={item.key} at={item.at} now={now} /> : <GroupView key={item.key} group={item} />,
+            )}
+          </RovingFocusContext>
         </div>
       </div>
       {!stuck && (

@@ -5,6 +5,7 @@ import { createContext, use } from "react";
 import type { ConnectionStatus } from "@/lib/ws-client";
 import type { Message, PresenceEntry, Room, User } from "@/types/api";
 import type { RoomSession, RoomSnapshot } from "../lib/room-session";
+import { RovingFocus } from "../lib/roving-focus";
 
 export type RoomActions = {
   reply: (m: Message) => void;
@@ -27,6 +28,8 @@ export const RoomContext = createContext<RoomCtx | null>(null);
 export const SnapContext = createContext<RoomSnapshot | null>(null);
 export const PresenceContext = createContext<Map<string, PresenceEntry>>(new Map());
 export const StatusContext = createContext<ConnectionStatus>("connecting");
+/** The message list's Tab stop (provided by MessageList). */
+export const RovingFocusContext = createContext<RovingFocus>(new RovingFocus());
 
 export function useRoomCtx(): RoomCtx {
   const c = use(RoomContext);
@@ -42,3 +45,4 @@ export function useRoomSnap(): RoomSnapshot {
 
 export const usePresence = () => use(PresenceContext);
 export const useConnectionStatus = () => use(StatusContext);
+export const useRovingFocus = () => use(RovingFocusContext);

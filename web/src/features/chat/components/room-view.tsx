@@ -23,6 +23,7 @@ import { useRoomHistory } from "../hooks/use-room-history";
 import { useRoomSession } from "../hooks/use-room-session";
 import { ChatInput, type ChatInputHandle } from "./chat-input";
 import { MemberDialog } from "./member-dialog";
+import { NewMessageAnnouncer } from "./new-message-announcer";
 import { MessageList, type MessageListHandle } from "./message-list";
 import type { Row } from "./message-item";
 import { PresenceContext, RoomContext, SnapContext, StatusContext, type RoomActions, type RoomCtx } from "./room-context";
@@ -191,6 +192,7 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
           description: "It will be removed for everyone in the room.",
           confirmText: "Delete",
           destructive: true,
+          restoreFocus: () => listRef.current?.rowOf(m.seq) ?? null,
         }).then((ok) => {
           if (ok && !session.remove(m.seq)) toast.error("You are offline. Try again when connected.");
         }),
@@ -237,6 +239,7 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
           ))}
         </div>
       )}
+      <NewMessageAnnouncer session={session} />
       <TypingRow userIds={snap.typing} />
       <ChatInput
         replyTo={replyTo}

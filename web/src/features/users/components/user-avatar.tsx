@@ -11,7 +11,7 @@ const DOT: Record<PresenceDot, string> = {
   idle: "bg-amber-400",
   locked: "bg-zinc-400",
 };
-const DOT_LABEL: Record<PresenceDot, string> = { active: "Active", idle: "Idle", locked: "Screen locked" };
+export const DOT_LABEL: Record<PresenceDot, string> = { active: "Active", idle: "Idle", locked: "Screen locked" };
 
 export function UserAvatar({
   user,
@@ -37,6 +37,7 @@ export function UserAvatar({
         <span
           className={cn("absolute -right-0.5 -bottom-0.5 size-3 rounded-full border-2 border-background", DOT[presence])}
           title={DOT_LABEL[presence]}
+          role="img"
           aria-label={DOT_LABEL[presence]}
           data-testid="presence-dot"
         />
