@@ -138,3 +138,21 @@ export async function screenshot(page, name) {
   mkdirSync(shotDir, { recursive: true });
   await page.screenshot({ path: path.join(shotDir, `${name}.png`) });
 }
+
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+let axeSource;
+
+/**
+ * Runs axe-core in the page (evaluated, not a script tag: the page's Content-Security-Policy
+ * allows no inline script) against the WCAG 2.1 A and AA rules; returns the violations, each
+ * with the elements it found, as readable lines.
+ */
+export async function axeViolations(page) {
+  axeSource ??= readFileSync(path.join(webRoot, "node_modules", "axe-core", "axe.min.js"), "utf8");
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary}`) }));
+  }, AXE_TAGS);
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 5).join("\n    ")}${v.nodes.length > 5 ? `\n    …and ${v.nodes.length - 5} more` : ""}`);
+}

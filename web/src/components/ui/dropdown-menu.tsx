@@ -3,7 +3,14 @@ import type * as React from "react";
 import { cn } from "@/lib/utils";
 import { usePortalContainer } from "./portal-container";
 
-export const DropdownMenu = P.Root;
+/**
+ * Not modal by default: a modal menu marks the rest of the page aria-hidden while it stays
+ * focusable (axe: aria-hidden-focus). The open menu still takes the focus and closes on Escape
+ * or a click outside.
+ */
+export function DropdownMenu({ modal = false, ...props }: React.ComponentProps<typeof P.Root>) {
+  return <P.Root modal={modal} {...props} />;
+}
 export const DropdownMenuTrigger = P.Trigger;
 
 export const menuContentClass =

@@ -20,7 +20,7 @@ export function MessageText({ text, names, myName, mine }: { text: string; names
             href={s.href}
             target="_blank"
             rel="noopener noreferrer nofollow"
-            className={cn("underline underline-offset-2 break-all", mine ? "text-white" : "text-primary")}
+            className={cn("underline underline-offset-2 break-all", mine ? "text-white" : "text-link")}
           >
             {s.text}
           </a>
@@ -30,7 +30,7 @@ export function MessageText({ text, names, myName, mine }: { text: string; names
             data-mention={s.name}
             className={cn(
               "rounded px-0.5 font-medium",
-              s.name === myName ? "bg-mention text-foreground" : mine ? "bg-white/20" : "bg-primary/20 text-primary",
+              s.name === myName ? "bg-mention text-foreground" : mine ? "bg-white/20" : "bg-primary/20 text-link",
             )}
           >
             {s.text}

@@ -94,7 +94,7 @@ function RoomGroup({
           Could not load. Retry
         </button>
       ) : rooms.length === 0 ? (
-        <p className="px-2 text-xs text-muted-foreground/70">{empty}</p>
+        <p className="px-2 text-xs text-muted-foreground">{empty}</p>
       ) : (
         <ul className="grid gap-0.5">
           {rooms.map((r) => (
