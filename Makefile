@@ -58,6 +58,7 @@ test-server:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 test-web:
+	cd web && npm run lint
 	cd web && npm test
 	cd web && ROOMCHAT_BIN=$(abspath $(BUILD))/roomchat npm run e2e
 

@@ -1,4 +1,4 @@
-// Wire types from /work/shared/API.md (v1). Field names match the contract exactly.
+// Wire types of the v1 protocol (docs/protocol.md). Field names match the contract exactly.
 
 export type User = {
   id: string;
