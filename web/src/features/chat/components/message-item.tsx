@@ -56,7 +56,7 @@ function copyText(m: Message, el: HTMLElement | null) {
 
 /**
  * Reply, copy, edit and delete: shown while the row is hovered or has the keyboard focus, so Tab
- * from a focused message reaches them. When they go away with the focus inside (the message was
+ * from a focused message reaches them (a touch screen also has the long-press menu). When they go away with the focus inside (the message was
  * deleted), the focus goes back to the message row instead of being lost.
  */
 function MessageActions({ m, mine, canEdit, canDelete, authorName }: { m: Message; mine: boolean; canEdit: boolean; canDelete: boolean; authorName: string }) {
@@ -73,6 +73,8 @@ function MessageActions({ m, mine, canEdit, canDelete, authorName }: { m: Messag
     <div
       ref={ref}
       className={cn(
+        // focus on the row or in it, or a hover (focus-visible variants were tried: in
+        // Chromium, Tab from the row into the bar then lost the focus to the page)
         "absolute top-0 z-10 hidden group-focus-within/msg:block [@media(hover:hover)]:group-hover/msg:block",
         mine ? "right-full pr-1.5" : "left-full pl-1.5",
       )}
