@@ -1,5 +1,5 @@
 import { PanelLeft } from "lucide-react";
-import { createContext, use, useEffect, useState } from "react";
+import { createContext, use, useEffect, useEffectEvent, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { useIsMobile } from "@/hooks/use-media-query";
 import { cn } from "@/lib/utils";
@@ -23,24 +23,26 @@ export function SidebarProvider({ children }: { children: React.ReactNode }) {
   const [openMobile, setOpenMobile] = useState(false);
 
   const toggle = () => {
-    if (isMobile) setOpenMobile((o) => !o);
-    else
-      setOpen((o) => {
-        localStorage.setItem(KEY, o ? "closed" : "open");
-        return !o;
-      });
+    if (isMobile) {
+      setOpenMobile(!openMobile);
+      return;
+    }
+    localStorage.setItem(KEY, open ? "closed" : "open");
+    setOpen(!open);
   };
 
+  // Ctrl+B / Cmd+B: one listener for the provider's life, calling the latest toggle.
+  const onToggleKey = useEffectEvent(() => toggle());
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key.toLowerCase() === "b" && (e.metaKey || e.ctrlKey) && !e.altKey && !e.shiftKey) {
         e.preventDefault();
-        toggle();
+        onToggleKey();
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  });
+  }, []);
 
   return <SidebarContext value={{ isMobile, open, openMobile, setOpenMobile, toggle }}>{children}</SidebarContext>;
 }
