@@ -8,23 +8,34 @@
 #   bench/run.sh                          # everything (~15-20 min on 2 cores)
 #   SCENARIOS="fanout idle" ROUNDS=1 bench/run.sh
 #   QUICK=1 bench/run.sh                  # tiny sizes, to check the harness
+#   SCENARIOS=cores IO_THREADS="1 2 4 8" bench/run.sh   # the core sweep
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
 ROUNDS=${ROUNDS:-3}
-SCENARIOS=${SCENARIOS:-"fanout idle hibernate history storm"}
+SCENARIOS=${SCENARIOS:-"fanout idle hibernate history storm cores"}
 DATE=${DATE:-$(date -u +%Y-%m-%d)}
 RESULTS=$ROOT/bench/results
 QUICK=${QUICK:-0}
 
 # Sizes (QUICK=1 shrinks them to check the harness in a minute).
-FANOUT_SHAPES=${FANOUT_SHAPES:-"20x50 2x500"}
+# 200x10 is the common case of real chat: many small rooms, a message worth
+# ten deliveries, so its cost is the commit's, not the fan-out's.
+FANOUT_SHAPES=${FANOUT_SHAPES:-"20x50 2x500 200x10"}
 # The fixed rate, in messages/s, per shape: the same for both servers, below
 # what either saturates at, so latency is compared at equal load.
 # 400 and 40 msg/s are both ~20,000 deliveries/s, a quarter to a third of
 # what the Node baseline delivers at max rate on the reference machine.
-declare -A FIXED_RATE=([20x50]=${RATE_20x50:-400} [2x500]=${RATE_2x500:-40})
+# 200x10 at 2,000 msg/s is the same 20,000 deliveries/s.
+declare -A FIXED_RATE=([20x50]=${RATE_20x50:-400} [2x500]=${RATE_2x500:-40}
+  [200x10]=${RATE_200x10:-2000} [2000x5]=${RATE_2000x5:-2000})
+# The core sweep: each io-thread count at max rate, per shape. With at least
+# twice the largest count plus two cores, the server and the load generator
+# are pinned to disjoint cores (taskset); on a smaller machine they share all.
+IO_THREADS=${IO_THREADS:-"1 2"}
+SWEEP_SHAPES=${SWEEP_SHAPES:-"20x50 200x10 2000x5"}
+SWEEP_SECONDS=${SWEEP_SECONDS:-6}
 FANOUT_SECONDS=${FANOUT_SECONDS:-8}
 IDLE_ROOMS=200
 HIBERNATE_ROOMS=${HIBERNATE_ROOMS:-100000}
@@ -32,6 +43,7 @@ HISTORY_MESSAGES=${HISTORY_MESSAGES:-1000000}
 STORM_CLIENTS=1000
 if [[ $QUICK == 1 ]]; then
   FANOUT_SHAPES="4x10"; FIXED_RATE[4x10]=200; FANOUT_SECONDS=2
+  SWEEP_SHAPES="4x10"; SWEEP_SECONDS=2
   IDLE_CONNECTIONS=500; IDLE_ROOMS=10
   HIBERNATE_ROOMS=2000; HISTORY_MESSAGES=20000; STORM_CLIENTS=100
   RESULTS=$ROOT/bench/results/tmp  # ignored by git
@@ -80,10 +92,10 @@ wait_ready() {  # $1: ready file
   log "server not ready after 30 s"; return 1
 }
 
-start_roomchat() {  # $1: data dir, then extra serve flags
+start_roomchat() {  # $1: data dir, then extra serve flags; $SERVER_CPUS pins it
   local data=$1; shift
   rm -f "$TMP/ready"
-  "$BUILD/roomchat" serve --listen 127.0.0.1:0 --data "$data" --ready-file "$TMP/ready" \
+  ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$BUILD/roomchat" serve --listen 127.0.0.1:0 --data "$data" --ready-file "$TMP/ready" \
     "${LIMITS[@]}" "$@" >>"$TMP/roomchat.log" 2>&1 &
   SERVER_PID=$! SERVER_KIND=roomchat
   wait_ready "$TMP/ready"
@@ -105,7 +117,8 @@ start() {  # $1: roomchat|baseline; roomchat gets a fresh data dir and $2.. flag
 
 loadgen() {  # scenario flags...; one JSON line on stdout; bounded in time
   local scenario=$1; shift
-  timeout --kill-after=10 900 "$BUILD/roomchat-loadgen" "$scenario" --port "$SERVER_PORT" \
+  timeout --kill-after=10 900 ${LOADGEN_CPUS:+taskset -c "$LOADGEN_CPUS"} \
+    "$BUILD/roomchat-loadgen" "$scenario" --port "$SERVER_PORT" \
     --pid "$SERVER_PID" "$@"
 }
 
@@ -199,6 +212,41 @@ run_storm() {
     loadgen storm --server roomchat --clients "$STORM_CLIENTS" | record storm "$round" storm
     stop_server
   done
+}
+
+# Max rate per io-thread count and shape, one server per point, rounds
+# alternating the order of the counts. Records the pinning it used.
+run_cores() {
+  local cores max=0 t
+  cores=$(nproc)
+  for t in $IO_THREADS; do (( t > max )) && max=$t; done
+  local pinned=0 loadgen_threads=2
+  if (( cores >= 2 * max + 2 )); then
+    pinned=1
+    SERVER_CPUS="0-$((max - 1))"
+    LOADGEN_CPUS="$max-$((cores - 1))"
+    loadgen_threads=$((cores - max))
+  fi
+  for round in $(seq "$ROUNDS"); do
+    local counts=($IO_THREADS)
+    (( round % 2 == 0 )) && counts=($(printf '%s\n' $IO_THREADS | tac))
+    for shape in $SWEEP_SHAPES; do
+      for t in "${counts[@]}"; do
+        log "cores: $shape with $t io threads, round $round (pinned: $pinned)"
+        (( pinned )) && SERVER_CPUS="0-$((t - 1))"
+        start roomchat --io-threads "$t"
+        loadgen fanout --server roomchat --rooms "${shape%x*}" --clients-per-room "${shape#*x}" \
+          --rate "${FIXED_RATE[$shape]:-1000}" --duration "$SWEEP_SECONDS" --warmup 1 \
+          --threads "$loadgen_threads" |
+          jq -c --argjson t "$t" --argjson p "$pinned" --arg sc "${SERVER_CPUS:-all}" \
+            --arg lc "${LOADGEN_CPUS:-all}" \
+            '. + {io_threads: $t, pinned: ($p == 1), server_cpus: $sc, loadgen_cpus: $lc}' |
+          record cores "$round" "$shape"
+        stop_server
+      done
+    done
+  done
+  SERVER_CPUS="" LOADGEN_CPUS=""
 }
 
 main() {

@@ -59,6 +59,16 @@ def median(runs, path):
     return statistics.median(values) if values else None
 
 
+def per_unit_us(runs, phase, unit):
+    """Median over runs of server CPU per message ("sent") or per delivery, in µs."""
+    values = []
+    for r in runs:
+        cpu, n = dig(r, f"{phase}.server_cpu_cores"), dig(r, f"{phase}.{unit}_per_s")
+        if isinstance(cpu, (int, float)) and isinstance(n, (int, float)) and n > 0:
+            values.append(cpu / n * 1e6)
+    return statistics.median(values) if values else None
+
+
 def fmt(v, unit=""):
     if v is None:
         return "–"
@@ -111,6 +121,32 @@ def fanout_rows(t, runs):
             t.add(name, f"fixed rate: latency {q}", o, b, target, ok, unit=" µs")
         t.add(name, "fixed rate: server CPU (cores)", median(ours, "fixed.server_cpu_cores"),
               median(base, "fixed.server_cpu_cores"))
+        o = per_unit_us(ours, "fixed", "sent")
+        small = shape == "200x10"
+        t.add(name, "fixed rate: server CPU per message", o, per_unit_us(base, "fixed", "sent"),
+              "≤ 60 µs" if small else None, None if not small or o is None else o <= 60, unit=" µs")
+        t.add(name, "max rate: server CPU per delivery", per_unit_us(ours, "max", "deliveries"),
+              per_unit_us(base, "max", "deliveries"), unit=" µs")
+
+
+def cores_rows(t, runs):
+    for shape in sorted({r["label"] for r in runs}, key=lambda s: -int(s.split("x")[1])):
+        of_shape = [r for r in runs if r["label"] == shape]
+        counts = sorted({r["io_threads"] for r in of_shape})
+        name = f"cores {shape.replace('x', ' rooms × ')}"
+        first = None
+        for n in counts:
+            at = [r for r in of_shape if r["io_threads"] == n]
+            pinned = "pinned" if all(r.get("pinned") for r in at) else "shared cores"
+            d = median(at, "max.deliveries_per_s")
+            first = first if first is not None else d
+            t.add(name, f"{n} io threads ({pinned}): max deliveries/s", d,
+                  ratio=None if not (d and first) else d / first)
+            t.add(name, f"{n} io threads: server CPU (cores)", median(at, "max.server_cpu_cores"))
+            t.add(name, f"{n} io threads: server CPU per message", per_unit_us(at, "max", "sent"),
+                  unit=" µs")
+            t.add(name, f"{n} io threads: load generator CPU (cores)",
+                  median(at, "max.loadgen_cpu_cores"))
 
 
 def idle_rows(t, runs):
@@ -163,7 +199,7 @@ def storm_rows(t, runs):
 
 
 ROWS = {"fanout": fanout_rows, "idle": idle_rows, "hibernate": hibernate_rows,
-        "history": history_rows, "storm": storm_rows}
+        "history": history_rows, "storm": storm_rows, "cores": cores_rows}
 
 
 def report(args):

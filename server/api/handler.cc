@@ -148,6 +148,15 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
     s_.connections.release(userId);
     return refuse(room.error());
   }
+  // Checked again with the room awake and held: a removal from now on finds
+  // it awake and reaches it, and the room refuses an attach authorized before.
+  member.authorizedAt = nowMs();
+  auto still = accessTo(s_, *info, userId);
+  if (!still.ok()) {
+    s_.connections.release(userId);
+    return refuse(still.error());
+  }
+  member.role = still->role;
   SocketLimits limits{s_.limits.messageRate, s_.limits.messageBurst, s_.limits.frames};
   return std::make_shared<RoomSocket>(*room, std::move(member), session->tokenHash,
                                       s_.connections, s_.blobs, limits);

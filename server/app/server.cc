@@ -6,12 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <thread>
-#include <unordered_map>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -20,6 +16,8 @@
 #include "api/handler.h"
 #include "base/metrics.h"
 #include "net/http_server.h"
+#include "net/io_shards.h"
+#include "room/activity_writer.h"
 #include "room/directory.h"
 #include "store/meta_store.h"
 
@@ -29,39 +27,6 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Room activity reaches the meta store in batches: rooms report every commit,
-// and at most one pool task at a time writes the latest time of each.
-class ActivityWriter {
- public:
-  ActivityWriter(store::MetaStore& meta, asio::thread_pool& pool) : meta_(meta), pool_(pool) {}
-
-  void note(const std::string& roomId, int64_t at) {
-    std::lock_guard lock(mu_);
-    auto& latest = pending_[roomId];
-    latest = std::max(latest, at);
-    if (scheduled_) return;
-    scheduled_ = true;
-    asio::post(pool_, [this] { drain(); });
-  }
-
- private:
-  void drain() {
-    std::unordered_map<std::string, int64_t> batch;
-    {
-      std::lock_guard lock(mu_);
-      batch.swap(pending_);
-      scheduled_ = false;
-    }
-    for (const auto& [id, at] : batch) meta_.touchRoom(id, at);
-  }
-
-  store::MetaStore& meta_;
-  asio::thread_pool& pool_;
-  std::mutex mu_;
-  std::unordered_map<std::string, int64_t> pending_;
-  bool scheduled_ = false;
-};
 
 void raiseFileLimit() {
   rlimit lim{};
@@ -98,6 +63,137 @@ void writeReadyFile(const std::string& file, unsigned short port) {
   fs::rename(tmp, file);  // readers never see a half-written file
 }
 
+// The pieces of runServer, each one step of the start-up.
+
+std::unique_ptr<store::MetaStore> openMeta(const Config& config) {
+  std::error_code ec;
+  fs::create_directories(fs::path(config.dataDir) / "rooms", ec);
+  auto opened = store::openSqliteMetaStore((fs::path(config.dataDir) / "meta.db").string());
+  if (!opened.ok()) {
+    spdlog::error("cannot open the meta database: {}", opened.error().message);
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
+int ioThreadCount(const Config& config) {
+  return config.ioThreads > 0 ? config.ioThreads
+                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+room::DirectoryOptions directoryOptions(const Config& config, net::IoShards& shards,
+                                        asio::thread_pool& work, asio::thread_pool& background,
+                                        room::ActivityWriter& activity) {
+  room::DirectoryOptions o;
+  o.roomsDir = fs::path(config.dataDir) / "rooms";
+  o.storeOptions.synchronousFull = config.synchronousFull;
+  o.idleSeconds = config.roomIdleSeconds;
+  o.roomLimits.callGraceMs = int64_t{config.callGraceSeconds} * 1000;
+  o.roomLimits.userMessageRate = config.messageRate;
+  o.roomLimits.userMessageBurst = config.messageBurst;
+  o.work = work.get_executor();
+  o.background = background.get_executor();
+  o.hooks.activity = [&activity](const std::string& id, int64_t at) { activity.note(id, at); };
+  // A room runs on the io thread its id picks; its sockets follow it there.
+  o.roomExecutor = [&shards](const std::string& id) {
+    return asio::any_io_executor(shards.forKey(id).get_executor());
+  };
+  return o;
+}
+
+net::ServerLimits netLimits(const Config& config) {
+  net::ServerLimits l;
+  l.wsMaxFrameBytes = config.maxFrameBytes;
+  l.wsOutboundFrames = config.outboundQueueFrames;
+  l.requestTimeout = std::chrono::seconds(config.requestTimeoutSeconds);
+  l.wsHandshakeTimeout = l.requestTimeout;  // an upgrade is a request too
+  return l;
+}
+
+api::ApiLimits apiLimits(const Config& config) {
+  api::ApiLimits l;
+  l.maxRoomsPerOwner = config.maxRoomsPerOwner;
+  l.maxConnectionsPerUser = config.maxConnectionsPerUser;
+  l.messageRate = config.messageRate;
+  l.messageBurst = config.messageBurst;
+  l.sessionDays = config.sessionDays;
+  l.frames.maxTextChars = config.maxTextChars;
+  return l;
+}
+
+std::string shownOrigin(const std::string& host, unsigned short port) {
+  std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "http://" + shownHost + ":" + std::to_string(port);
+}
+
+// Everything the running server is made of, in the order it must be built
+// (and, reversed, destroyed).
+struct Parts {
+  Parts(const Config& config, std::unique_ptr<store::MetaStore> metaStore)
+      : meta(std::move(metaStore)),
+        shards(ioThreadCount(config)),
+        work(std::max(1, config.workThreads)),
+        activity(*meta, work.get_executor()),
+        directory(shards.at(0), directoryOptions(config, shards, work, background, activity)),
+        blobs(fs::path(config.dataDir) / "blobs"),
+        services{*meta,
+                 directory,
+                 blobs,
+                 connections,
+                 work,
+                 auth::OriginPolicy(config.publicOrigin.empty() ? "http://" + config.listen
+                                                                : config.publicOrigin,
+                                    config.allowedOrigins),
+                 passwordCost(config),
+                 auth::KeyedRateLimiter(config.loginPerMinute / 60.0, config.loginBurst),
+                 auth::KeyedRateLimiter(config.loginPerMinute * 5 / 60.0, config.loginBurst * 5),
+                 auth::KeyedRateLimiter(config.signupPerMinute / 60.0, config.signupBurst),
+                 apiLimits(config),
+                 config.webDir},
+        handler(services),
+        http(shards, handler, netLimits(config)) {
+    // Hibernation, on a thread of its own at a low priority: a sweep closes
+    // hundreds of rooms at once, and on the work pool those closings queued
+    // ahead of requests. Nice 10 (a tenth of a normal thread's share), not 19:
+    // rooms closing too slowly under a long full load would keep their files.
+    asio::post(background, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });
+  }
+
+  std::unique_ptr<store::MetaStore> meta;
+  net::IoShards shards;
+  asio::thread_pool work;
+  asio::thread_pool background{1};
+  room::ActivityWriter activity;
+  room::LocalRoomDirectory directory;
+  api::ConnectionRegistry connections;
+  blob::LocalBlobStore blobs;
+  api::Services services;
+  api::ApiHandler handler;
+  net::HttpServer http;
+};
+
+// SIGTERM/SIGINT: stop accepting, close every room (1012), wait a little for
+// the close frames, let in-flight API calls finish, then stop the io threads.
+// The sequence waits on room strands, which need the io threads: so it runs
+// on a thread of its own, not on the io thread that caught the signal.
+void stopOnSignal(Parts& p, asio::signal_set& signals, std::thread& stopper) {
+  signals.async_wait([&p, &stopper](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: closing sockets (1012), finishing commits", sig);
+    stopper = std::thread([&p] {
+      p.handler.setDraining();
+      p.http.stopAccepting();
+      p.directory.stop();
+      p.directory.shutdownAll();
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      while (metrics().connections.value() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      p.work.join();
+      p.shards.stop();
+    });
+  });
+}
+
 }  // namespace
 
 int runServer(const Config& config) {
@@ -112,121 +208,28 @@ int runServer(const Config& config) {
     spdlog::error("--listen must be HOST:PORT, got '{}'", config.listen);
     return 2;
   }
-  std::error_code ec;
-  fs::create_directories(fs::path(config.dataDir) / "rooms", ec);
-  auto opened = store::openSqliteMetaStore((fs::path(config.dataDir) / "meta.db").string());
-  if (!opened.ok()) {
-    spdlog::error("cannot open the meta database: {}", opened.error().message);
-    return 1;
-  }
-  std::unique_ptr<store::MetaStore> meta = std::move(*opened);
-
-  const int ioThreads = config.ioThreads > 0
-                            ? config.ioThreads
-                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  asio::io_context ioc(ioThreads);
-  asio::thread_pool work(std::max(1, config.workThreads));
-  // Hibernation, on a thread of its own at a low priority: a sweep closes
-  // hundreds of rooms at once, and on the work pool those closings queued
-  // ahead of requests. Nice 10 (a tenth of a normal thread's share), not 19:
-  // rooms closing too slowly under a long full load would keep their files.
-  asio::thread_pool background(1);
-  asio::post(background, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });
-  ActivityWriter activity(*meta, work);
-
-  room::DirectoryOptions dirOptions;
-  dirOptions.roomsDir = fs::path(config.dataDir) / "rooms";
-  dirOptions.storeOptions.synchronousFull = config.synchronousFull;
-  dirOptions.idleSeconds = config.roomIdleSeconds;
-  dirOptions.roomLimits.callGraceMs = int64_t{config.callGraceSeconds} * 1000;
-  dirOptions.roomLimits.userMessageRate = config.messageRate;
-  dirOptions.roomLimits.userMessageBurst = config.messageBurst;
-  dirOptions.work = work.get_executor();
-  dirOptions.background = background.get_executor();
-  dirOptions.hooks.activity = [&activity](const std::string& id, int64_t at) {
-    activity.note(id, at);
-  };
-  room::LocalRoomDirectory directory(ioc, dirOptions);
-
-  api::ConnectionRegistry connections;
-  blob::LocalBlobStore blobs(fs::path(config.dataDir) / "blobs");
-  net::ServerLimits netLimits;
-  netLimits.wsMaxFrameBytes = config.maxFrameBytes;
-  netLimits.wsOutboundFrames = config.outboundQueueFrames;
-  netLimits.requestTimeout = std::chrono::seconds(config.requestTimeoutSeconds);
-
-  api::ApiLimits limits;
-  limits.maxRoomsPerOwner = config.maxRoomsPerOwner;
-  limits.maxConnectionsPerUser = config.maxConnectionsPerUser;
-  limits.messageRate = config.messageRate;
-  limits.messageBurst = config.messageBurst;
-  limits.sessionDays = config.sessionDays;
-  limits.frames.maxTextChars = config.maxTextChars;
-
-  std::string origin = config.publicOrigin;
-  if (origin.empty()) origin = "http://" + config.listen;  // fixed below once the port is known
-  const double perMinute = 1.0 / 60.0;
-  api::Services services{
-      *meta,
-      directory,
-      blobs,
-      connections,
-      work,
-      auth::OriginPolicy(origin, config.allowedOrigins),
-      passwordCost(config),
-      auth::KeyedRateLimiter(config.loginPerMinute * perMinute, config.loginBurst),
-      auth::KeyedRateLimiter(config.loginPerMinute * 5 * perMinute, config.loginBurst * 5),
-      auth::KeyedRateLimiter(config.signupPerMinute * perMinute, config.signupBurst),
-      limits,
-      config.webDir};
-  api::ApiHandler handler(services);
-  net::HttpServer http(ioc, handler, netLimits);
-  auto bound = http.listen(host, port);
+  auto meta = openMeta(config);
+  if (!meta) return 1;
+  Parts p(config, std::move(meta));
+  auto bound = p.http.listen(host, port);
   if (!bound.ok()) {
     spdlog::error("{}", bound.error().message);
     return 1;
   }
-  if (config.publicOrigin.empty()) {
-    std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    services.origins = auth::OriginPolicy("http://" + shownHost + ":" + std::to_string(*bound),
-                                          config.allowedOrigins);
-  }
-  directory.start();
-  spdlog::info("roomchat listening on http://{}:{} (data {}, public origin {})", host, *bound,
-               config.dataDir, services.origins.publicOrigin());
+  if (config.publicOrigin.empty())
+    p.services.origins = auth::OriginPolicy(shownOrigin(host, *bound), config.allowedOrigins);
+  p.directory.start();
+  spdlog::info("roomchat listening on http://{}:{} (data {}, public origin {}, {} io threads)", host,
+               *bound, config.dataDir, p.services.origins.publicOrigin(), p.shards.size());
   writeReadyFile(config.readyFile, *bound);
 
-  // The io threads must outlive the shutdown sequence, which still posts to
-  // room strands after the last socket and timer are gone.
-  auto keepRunning = asio::make_work_guard(ioc);
   std::thread stopper;
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: closing sockets (1012), finishing commits", sig);
-    // Shutting down waits on room strands, which need the io threads: not here.
-    stopper = std::thread([&] {
-      handler.setDraining();
-      http.stopAccepting();
-      directory.stop();
-      directory.shutdownAll();
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-      while (metrics().connections.value() > 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      // In-flight API calls may still need a room strand: let them finish
-      // while the io threads run (new ones are refused while draining).
-      work.join();
-      ioc.stop();
-    });
-  });
-
-  std::vector<std::thread> threads;
-  for (int i = 1; i < ioThreads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
-  for (auto& t : threads) t.join();
+  asio::signal_set signals(p.shards.at(0), SIGINT, SIGTERM);
+  stopOnSignal(p, signals, stopper);
+  p.shards.run();
   if (stopper.joinable()) stopper.join();
-  work.join();
-  background.join();
+  p.work.join();
+  p.background.join();
   spdlog::info("roomchat stopped");
   return 0;
 }

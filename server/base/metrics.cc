@@ -25,29 +25,55 @@ void line(std::string& out, const char* name, const char* type, const char* help
 
 }  // namespace
 
+size_t metricSlot() {
+  static std::atomic<size_t> nextSlot{0};
+  thread_local const size_t slot = nextSlot.fetch_add(1, std::memory_order_relaxed) % kMetricSlots;
+  return slot;
+}
+
+uint64_t Counter::value() const {
+  uint64_t sum = 0;
+  for (const auto& s : slots_) sum += s.v.load(std::memory_order_relaxed);
+  return sum;
+}
+
 void Histogram::observe(double v) {
   size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;
-  counts_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  sumMicros_.fetch_add(static_cast<uint64_t>(v * 1e6), std::memory_order_relaxed);
+  Slot& s = slots_[metricSlot()];
+  s.counts[i].fetch_add(1, std::memory_order_relaxed);
+  s.count.fetch_add(1, std::memory_order_relaxed);
+  s.sumMicros.fetch_add(static_cast<uint64_t>(v * 1e6), std::memory_order_relaxed);
+}
+
+uint64_t Histogram::count() const {
+  uint64_t sum = 0;
+  for (const auto& s : slots_) sum += s.count.load(std::memory_order_relaxed);
+  return sum;
 }
 
 std::string Histogram::render(const std::string& name, const std::string& help) const {
   std::string out = "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+  auto bucket = [this](size_t i) {
+    uint64_t sum = 0;
+    for (const auto& s : slots_) sum += s.counts[i].load(std::memory_order_relaxed);
+    return sum;
+  };
+  uint64_t sumMicros = 0;
+  for (const auto& s : slots_) sumMicros += s.sumMicros.load(std::memory_order_relaxed);
   uint64_t cumulative = 0;
   char buf[160];
   for (size_t i = 0; i < bounds_.size(); ++i) {
-    cumulative += counts_[i].load(std::memory_order_relaxed);
+    cumulative += bucket(i);
     std::snprintf(buf, sizeof buf, "%s_bucket{le=\"%g\"} %llu\n", name.c_str(), bounds_[i],
                   static_cast<unsigned long long>(cumulative));
     out += buf;
   }
-  cumulative += counts_[bounds_.size()].load(std::memory_order_relaxed);
+  cumulative += bucket(bounds_.size());
   std::snprintf(buf, sizeof buf, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
                 name.c_str(), static_cast<unsigned long long>(cumulative), name.c_str(),
-                sumMicros_.load(std::memory_order_relaxed) / 1e6, name.c_str(),
-                static_cast<unsigned long long>(count_.load(std::memory_order_relaxed)));
+                static_cast<double>(sumMicros) / 1e6, name.c_str(),
+                static_cast<unsigned long long>(cumulative));
   out += buf;
   return out;
 }

@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include <utility>
+
 #include <optional>
 
 #include <boost/asio/post.hpp>
@@ -120,15 +122,37 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     readHeader();
   }
 
+  // The handler decides on its own threads; if it has not within the
+  // handshake timeout (a work pool stuck behind slow calls), the client gets
+  // a 503 and the late decision is dropped: an endpoint it made is closed on
+  // its strand without ever opening.
   void upgrade() {
     stream_.expires_never();
     auto request = std::make_shared<Request>(parser_->release());
     if (auto refusal = checkHandshake(*request)) return onUpgradeDecision(std::move(*request), std::move(*refusal));
+    upgradeDeadline_ = std::make_unique<asio::steady_timer>(stream_.get_executor(),
+                                                            limits_.wsHandshakeTimeout);
+    upgradeDeadline_->async_wait([self = shared_from_this(), version = request->version()](
+                                     beast::error_code ec) {
+      if (ec || self->upgradeDecided_) return;
+      self->upgradeDecided_ = true;
+      self->onUpgradeDecision({}, plainError(http::status::service_unavailable, "unavailable",
+                                             "the server is too busy to open a socket", version));
+    });
     handler_.upgrade(*request, peer_, [self = shared_from_this(), request](UpgradeDecision d) {
       asio::post(self->stream_.get_executor(), [self, request, d = std::move(d)]() mutable {
+        if (std::exchange(self->upgradeDecided_, true)) return abandon(std::move(d));
+        self->upgradeDeadline_->cancel();
         self->onUpgradeDecision(std::move(*request), std::move(d));
       });
     });
+  }
+
+  static void abandon(UpgradeDecision late) {
+    auto* endpoint = std::get_if<std::shared_ptr<WsEndpoint>>(&late);
+    if (!endpoint) return;
+    auto strand = (*endpoint)->strand();
+    asio::post(strand, [e = std::move(*endpoint)] { e->onClose(); });
   }
 
   void onUpgradeDecision(Request&& request, UpgradeDecision decision) {
@@ -176,12 +200,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Peer peer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keepAlive_ = true;
+  std::unique_ptr<asio::steady_timer> upgradeDeadline_;  // only while an upgrade is decided
+  bool upgradeDecided_ = false;
 };
 
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& ioc, HttpHandler& handler, const ServerLimits& limits)
-      : ioc_(ioc), acceptor_(asio::make_strand(ioc)), handler_(handler), limits_(limits) {}
+  Listener(IoShards& shards, HttpHandler& handler, const ServerLimits& limits)
+      : shards_(shards), acceptor_(asio::make_strand(shards.at(0))), handler_(handler),
+        limits_(limits) {}
 
   Result<unsigned short> open(const std::string& host, unsigned short port) {
     beast::error_code ec;
@@ -198,7 +225,7 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_),
+    acceptor_.async_accept(asio::make_strand(shards_.next()),
                            beast::bind_front_handler(&Listener::onAccept, shared_from_this()));
   }
 
@@ -225,19 +252,19 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
     accept();
   }
 
-  asio::io_context& ioc_;
+  IoShards& shards_;
   tcp::acceptor acceptor_;
   HttpHandler& handler_;
   const ServerLimits& limits_;
 };
 
-HttpServer::HttpServer(asio::io_context& ioc, HttpHandler& handler, ServerLimits limits)
-    : ioc_(ioc), handler_(handler), limits_(limits) {}
+HttpServer::HttpServer(IoShards& shards, HttpHandler& handler, ServerLimits limits)
+    : shards_(shards), handler_(handler), limits_(limits) {}
 
 HttpServer::~HttpServer() = default;
 
 Result<unsigned short> HttpServer::listen(const std::string& host, unsigned short port) {
-  listener_ = std::make_shared<Listener>(ioc_, handler_, limits_);
+  listener_ = std::make_shared<Listener>(shards_, handler_, limits_);
   auto bound = listener_->open(host, port);
   if (bound.ok()) listener_->accept();
   return bound;

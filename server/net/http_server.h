@@ -1,19 +1,20 @@
 // HttpServer accepts TCP connections on one address and runs an HTTP/1.1
 // session per connection: keep-alive, header and body limits, read timeouts
 // (slow headers and slow bodies are cut off), one request in flight, and the
-// hand-over of upgraded sockets to a WsSession. All I/O runs on the given
-// io_context; each connection on its own strand.
+// hand-over of upgraded sockets to a WsSession. The listening socket runs on
+// shard 0 of the given IoShards; accepted connections go to the shards in
+// turn, each on its own strand.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "base/result.h"
 #include "net/http.h"
+#include "net/io_shards.h"
 
 namespace roomchat::net {
 
@@ -29,7 +30,7 @@ struct ServerLimits {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& ioc, HttpHandler& handler, ServerLimits limits);
+  HttpServer(IoShards& shards, HttpHandler& handler, ServerLimits limits);
   ~HttpServer();
 
   // Binds and starts accepting. Answers the bound port.
@@ -39,7 +40,7 @@ class HttpServer {
 
  private:
   class Listener;
-  boost::asio::io_context& ioc_;
+  IoShards& shards_;
   HttpHandler& handler_;
   ServerLimits limits_;
   std::shared_ptr<Listener> listener_;

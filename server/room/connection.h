@@ -24,6 +24,9 @@ struct Member {
   model::Role role = model::Role::kGuest;
   bool isFavorite = false;
   std::string tabId;
+  // When the membership behind this connection was last checked (ms): a
+  // removal the room heard of at or after it wins over the attach.
+  int64_t authorizedAt = 0;
 };
 
 // WebSocket close codes of the contract.

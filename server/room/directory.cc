@@ -35,8 +35,8 @@ LocalRoomDirectory::Shard& LocalRoomDirectory::shardOf(const std::string& roomId
   return shards_[std::hash<std::string>{}(roomId) % shards_.size()];
 }
 
-Result<std::shared_ptr<Room>> LocalRoomDirectory::open(Shard& shard, const model::Room& info,
-                                                       bool create, const OnWake& onWake) {
+Result<std::shared_ptr<Room>> LocalRoomDirectory::open(const model::Room& info, bool create,
+                                                       const OnWake& onWake) {
   const auto started = std::chrono::steady_clock::now();
   auto store = store::RoomStore::open(fileOf(info.id), info.id, create, options_.storeOptions);
   if (!store.ok()) {
@@ -47,28 +47,58 @@ Result<std::shared_ptr<Room>> LocalRoomDirectory::open(Shard& shard, const model
     return store.error();
   }
   if (onWake) onWake(**store);
-  auto room = std::make_shared<Room>(info.id, ioc_.get_executor(), work_, std::move(store.value()),
+  auto executor = options_.roomExecutor ? options_.roomExecutor(info.id)
+                                        : asio::any_io_executor(ioc_.get_executor());
+  auto room = std::make_shared<Room>(info.id, std::move(executor), work_, std::move(store.value()),
                                      info, options_.hooks, options_.roomLimits);
-  shard.rooms.emplace(info.id, room);
   metrics().roomsWoken.inc();
   metrics().wakeSeconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return room;
 }
 
-Result<std::shared_ptr<Room>> LocalRoomDirectory::create(const model::Room& info) {
+Result<std::shared_ptr<Room>> LocalRoomDirectory::wake(const model::Room& info, bool create,
+                                                       const OnWake& onWake) {
   Shard& shard = shardOf(info.id);
-  std::lock_guard lock(shard.mu);
-  if (auto it = shard.rooms.find(info.id); it != shard.rooms.end()) return it->second;
-  return open(shard, info, /*create=*/true);
+  std::promise<Result<std::shared_ptr<Room>>> opened;
+  {
+    std::unique_lock lock(shard.mu);
+    if (auto it = shard.rooms.find(info.id); it != shard.rooms.end()) return it->second;
+    if (auto it = shard.opening.find(info.id); it != shard.opening.end()) {
+      Opened inProgress = it->second;
+      lock.unlock();
+      return inProgress.get();  // another caller is opening it: its result is ours
+    }
+    shard.opening.emplace(info.id, opened.get_future().share());
+  }
+  auto room = open(info, create, onWake);
+  {
+    std::lock_guard lock(shard.mu);
+    shard.opening.erase(info.id);
+    if (room.ok()) shard.rooms.emplace(info.id, *room);
+  }
+  opened.set_value(room);
+  return room;
+}
+
+Result<std::shared_ptr<Room>> LocalRoomDirectory::create(const model::Room& info) {
+  return wake(info, /*create=*/true, {});
 }
 
 Result<std::shared_ptr<Room>> LocalRoomDirectory::acquire(const model::Room& info,
                                                           const OnWake& onWake) {
-  Shard& shard = shardOf(info.id);
-  std::lock_guard lock(shard.mu);
-  if (auto it = shard.rooms.find(info.id); it != shard.rooms.end()) return it->second;
-  return open(shard, info, /*create=*/false, onWake);
+  return wake(info, /*create=*/false, onWake);
+}
+
+void LocalRoomDirectory::waitForOpen(Shard& shard, std::unique_lock<std::mutex>& lock,
+                                     const std::string& roomId) {
+  for (auto it = shard.opening.find(roomId); it != shard.opening.end();
+       it = shard.opening.find(roomId)) {
+    Opened inProgress = it->second;
+    lock.unlock();
+    inProgress.wait();
+    lock.lock();
+  }
 }
 
 std::shared_ptr<Room> LocalRoomDirectory::ifAwake(const std::string& roomId) {
@@ -78,14 +108,16 @@ std::shared_ptr<Room> LocalRoomDirectory::ifAwake(const std::string& roomId) {
   return it == shard.rooms.end() ? nullptr : it->second;
 }
 
-// The files go under the shard lock, so no concurrent acquire can reopen a
-// room that is being deleted; an awake room learns of it on its strand.
+// The files go under the shard lock, after any open of the room in flight,
+// so no concurrent acquire can reopen a room that is being deleted; an awake
+// room learns of it on its strand.
 Status LocalRoomDirectory::destroy(const std::string& roomId) {
   Shard& shard = shardOf(roomId);
   std::shared_ptr<Room> room;
   Status removed;
   {
-    std::lock_guard lock(shard.mu);
+    std::unique_lock lock(shard.mu);
+    waitForOpen(shard, lock, roomId);  // an open in flight would publish a deleted room
     if (auto it = shard.rooms.find(roomId); it != shard.rooms.end()) {
       room = std::move(it->second);
       shard.rooms.erase(it);
@@ -127,15 +159,28 @@ size_t LocalRoomDirectory::awake() const {
   return n;
 }
 
-void LocalRoomDirectory::start() { scheduleSweep(); }
+// The timer is touched only on its io_context's thread: start() and stop()
+// may be called from any thread (stop() from the one that handles SIGTERM),
+// and a cancel racing with the handler that re-arms it would be a data race.
+void LocalRoomDirectory::start() {
+  asio::post(ioc_, [this] {
+    sweeping_ = true;
+    scheduleSweep();
+  });
+}
 
-void LocalRoomDirectory::stop() { sweepTimer_.cancel(); }
+void LocalRoomDirectory::stop() {
+  asio::post(ioc_, [this] {
+    sweeping_ = false;
+    sweepTimer_.cancel();
+  });
+}
 
 void LocalRoomDirectory::scheduleSweep() {
   const auto period = std::chrono::milliseconds(std::clamp(options_.idleSeconds * 250, 100, 5000));
   sweepTimer_.expires_after(period);
   sweepTimer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
+    if (ec || !sweeping_) return;
     sweep();
     scheduleSweep();
   });

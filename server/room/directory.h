@@ -8,9 +8,11 @@
 // A room with no connections and no work for `idleSeconds` is closed by a
 // periodic sweep; the closing (a checkpoint and fsyncs) runs on the
 // background executor, never on an io thread nor ahead of requests queued on
-// the work pool. Thread safety: all methods may be called from any thread
-// (the map is sharded behind mutexes; no room code runs under them, except
-// opening and closing a database file).
+// the work pool. Thread safety: all methods may be called from any thread.
+// The map is sharded behind mutexes, and nothing slow runs under them: a
+// room's file is opened (and migrated, and read by OnWake) outside its
+// shard's lock while concurrent callers for the same room wait for that one
+// open, and callers for other rooms do not wait at all.
 #pragma once
 
 #include <array>
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +74,9 @@ struct DirectoryOptions {
   // Hibernation: work nobody waits for, best given only the CPU that requests
   // leave (the server runs it on one thread at nice 10).
   boost::asio::any_io_executor background;
+  // The event loop a room's strand runs on, by room id (the server's io
+  // shard for it: the room's sockets move there too). Unset: the io_context.
+  std::function<boost::asio::any_io_executor(const std::string& roomId)> roomExecutor;
 };
 
 class LocalRoomDirectory : public RoomDirectory {
@@ -93,13 +99,20 @@ class LocalRoomDirectory : public RoomDirectory {
   std::filesystem::path fileOf(const std::string& roomId) const;
 
  private:
+  using Opened = std::shared_future<Result<std::shared_ptr<Room>>>;
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
+    std::unordered_map<std::string, std::shared_ptr<Room>> rooms;  // GUARDED_BY(mu)
+    std::unordered_map<std::string, Opened> opening;                // GUARDED_BY(mu)
   };
   Shard& shardOf(const std::string& roomId);
-  Result<std::shared_ptr<Room>> open(Shard& shard, const model::Room& info, bool create,
-                                     const OnWake& onWake = {});
+  // The awake room, or the one open in progress, or (first caller) opens it
+  // outside the lock and publishes it.
+  Result<std::shared_ptr<Room>> wake(const model::Room& info, bool create, const OnWake& onWake);
+  // Opens the file and builds the room; publishes nothing. No lock held.
+  Result<std::shared_ptr<Room>> open(const model::Room& info, bool create, const OnWake& onWake);
+  // Returns with shard.mu held (by `lock`) and no open of `roomId` in progress.
+  void waitForOpen(Shard& shard, std::unique_lock<std::mutex>& lock, const std::string& roomId);
   void scheduleSweep();
   void sweep();
   void maybeTrimHeap();
@@ -111,7 +124,8 @@ class LocalRoomDirectory : public RoomDirectory {
   boost::asio::any_io_executor work_;
   boost::asio::any_io_executor background_;
   std::array<Shard, 16> shards_;
-  boost::asio::steady_timer sweepTimer_;
+  boost::asio::steady_timer sweepTimer_;  // only on its io_context's thread
+  bool sweeping_ = false;                 // ditto: stop() clears it there
   // Set when a hibernation batch has finished, cleared by the trim it asks for.
   std::shared_ptr<std::atomic<bool>> heapFreed_ = std::make_shared<std::atomic<bool>>(false);
   int64_t lastTrimMs_ = 0;  // sweeps run one at a time

@@ -5,9 +5,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "base/ids.h"
 #include "base/metrics.h"
@@ -158,6 +161,140 @@ TEST_F(DirectoryTest, CorruptRoomFileIsAClearErrorAndAMetric) {
   EXPECT_EQ(room.error().code, "storage_unavailable");
   EXPECT_EQ(metrics().roomOpenFailures.value(), failures + 1);
   EXPECT_TRUE(directory_.create(info("healthy")).ok());
+}
+
+class SilentConnection : public Connection {
+ public:
+  void send(std::shared_ptr<const std::string>) override {}
+  void close(uint16_t, std::string) override {}
+};
+
+// Two ids that land in the same shard of a 16-shard directory.
+std::pair<std::string, std::string> sameShardIds() {
+  auto shardOf = [](const std::string& id) { return std::hash<std::string>{}(id) % 16; };
+  const std::string first = "shardmate0";
+  for (int i = 1;; ++i) {
+    std::string other = "shardmate" + std::to_string(i);
+    if (shardOf(other) == shardOf(first)) return {first, other};
+  }
+}
+
+// A slow open (a slow disk, a migration, the wake-time read) holds up only
+// callers for that room, not the other rooms of its shard.
+TEST_F(DirectoryTest, ASlowWakeDoesNotStallOtherRoomsOfItsShard) {
+  auto [slow, other] = sameShardIds();
+  ASSERT_TRUE(directory_.create(info(slow)).ok());
+  ASSERT_TRUE(directory_.create(info(other)).ok());
+  directory_.start();
+  ASSERT_TRUE(runUntil([&] { return directory_.awake() == 0; }));  // both asleep
+  directory_.stop();
+  runUntil([] { return false; }, std::chrono::milliseconds(100));
+
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> waking;
+  auto slowWake = std::async(std::launch::async, [&, slow = slow] {
+    return directory_.acquire(info(slow), [&](const store::RoomStore&) {
+      waking.set_value();
+      released.wait();
+    });
+  });
+  waking.get_future().wait();
+  auto otherWake = std::async(std::launch::async, [&, other = other] {
+    return directory_.acquire(info(other));
+  });
+  const bool otherDone =
+      otherWake.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  // A second caller for the slow room waits for that one open and shares it.
+  auto sameRoom = std::async(std::launch::async, [&, slow = slow] {
+    return directory_.acquire(info(slow), [](const store::RoomStore&) {
+      ADD_FAILURE() << "the room was opened twice";
+    });
+  });
+  release.set_value();
+  EXPECT_TRUE(otherDone) << "waking one room held up another room of its shard";
+  auto first = slowWake.get();
+  auto second = sameRoom.get();
+  ASSERT_TRUE(first.ok() && second.ok() && otherWake.get().ok());
+  EXPECT_EQ(*first, *second);
+  EXPECT_EQ(directory_.awake(), 2u);
+}
+
+// Deleting a room whose open is in flight waits for it, then deletes: the
+// opened room is told to destroy itself and nothing can wake it again.
+TEST_F(DirectoryTest, DeletingARoomBeingWokenLeavesNoRoomBehind) {
+  ASSERT_TRUE(directory_.create(info("doomed")).ok());
+  directory_.start();
+  ASSERT_TRUE(runUntil([&] { return directory_.awake() == 0; }));
+  directory_.stop();
+  runUntil([] { return false; }, std::chrono::milliseconds(100));
+
+  std::promise<void> release, waking;
+  std::shared_future<void> released = release.get_future().share();
+  auto wake = std::async(std::launch::async, [&] {
+    return directory_.acquire(info("doomed"), [&](const store::RoomStore&) {
+      waking.set_value();
+      released.wait();
+    });
+  });
+  waking.get_future().wait();
+  auto destroyed = std::async(std::launch::async, [&] { return directory_.destroy("doomed"); });
+  EXPECT_EQ(destroyed.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+      << "the files went while the room was being opened";
+  release.set_value();
+  ASSERT_TRUE(destroyed.get().ok());
+  ASSERT_TRUE(wake.get().ok());
+  EXPECT_EQ(directory_.ifAwake("doomed"), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(directory_.fileOf("doomed")));
+  auto again = directory_.acquire(info("doomed"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "not_found");
+  runUntil([] { return false; }, std::chrono::milliseconds(100));  // the room's destroy()
+}
+
+// A dropped call participant keeps its seat for the grace window; a room
+// hibernated meanwhile would forget it. The pending expiry holds the room.
+TEST_F(DirectoryTest, ACallSeatInItsGraceWindowKeepsTheRoomAwake) {
+  DirectoryOptions options{dir_.path(), {}, 0, {}};  // idle at once: a sweep every 100 ms
+  options.roomLimits.callGraceMs = 1500;
+  LocalRoomDirectory directory(ioc_, options);
+  {
+    auto room = directory.create(info("caller"));
+    ASSERT_TRUE(room.ok());
+    asio::post((*room)->strand(), [r = *room, conn = std::make_shared<SilentConnection>()] {
+      r->attach(conn, "c1", Member{{"u1", "u1", "u1", std::nullopt}, model::Role::kMember, false, "t"});
+      r->handle("c1", proto::Hello{});
+      r->handle("c1", proto::CallJoin{});
+      r->detach("c1");  // dropped, not left: the seat waits for a rebind
+    });
+  }
+  directory.start();
+  runUntil([] { return false; }, std::chrono::milliseconds(700));  // several sweeps
+  EXPECT_NE(directory.ifAwake("caller"), nullptr) << "hibernated with a seat in its grace window";
+  EXPECT_TRUE(runUntil([&] { return directory.awake() == 0; })) << "never slept after the grace";
+  directory.stop();
+  runUntil([] { return false; }, std::chrono::milliseconds(100));
+}
+
+// stop() comes from the thread that handles SIGTERM while an io thread runs
+// the sweep: a data race on the timer before (TSan reports it in make tsan).
+TEST_F(DirectoryTest, StartAndStopFromOtherThreadsWhileSweepsRun) {
+  DirectoryOptions options{dir_.path(), {}, 0, {}};
+  LocalRoomDirectory directory(ioc_, options);
+  auto guard = asio::make_work_guard(ioc_);
+  std::thread io([&] { ioc_.run(); });
+  for (int i = 0; i < 20; ++i) {
+    directory.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    directory.stop();
+  }
+  std::promise<void> drained;
+  asio::post(ioc_, [&] { drained.set_value(); });  // after the last stop() ran
+  drained.get_future().wait();
+  guard.reset();
+  ioc_.stop();
+  io.join();
+  ioc_.restart();
 }
 
 }  // namespace

@@ -63,6 +63,12 @@ void Room::attach(std::shared_ptr<Connection> conn, const std::string& connId, M
     conn->close(kCloseRoomDeleted, "room deleted");
     return;
   }
+  // Removed between the upgrade's membership check and this attach.
+  if (auto r = removed_.find(member.user.id);
+      r != removed_.end() && r->second >= member.authorizedAt) {
+    conn->close(kCloseRemoved, "removed from the room");
+    return;
+  }
   conns_.emplace(connId, Conn{std::move(conn), std::move(member)});
   live_.store(static_cast<int>(conns_.size()), std::memory_order_relaxed);
 }
@@ -241,8 +247,16 @@ void Room::flush() {
   metrics().batchSize.observe(static_cast<double>(batch.size()));
   metrics().messagesPersisted.inc(batch.size());
   broadcastCommitted(sends, batch, duplicates);
-  if (hooks_.activity) hooks_.activity(id_, batch.back().createdAt);
+  lastActivity_ = std::max(lastActivity_, batch.back().createdAt);
+  reportActivity(false);
   maybeCheckpoint();
+}
+
+void Room::reportActivity(bool flushAll) {
+  if (!hooks_.activity || lastActivity_ <= reportedActivity_) return;
+  if (!flushAll && lastActivity_ - reportedActivity_ < limits_.activityReportMs) return;
+  reportedActivity_ = lastActivity_;
+  hooks_.activity(id_, lastActivity_);
 }
 
 // The task holds the room, so the directory does not hibernate it meanwhile,
@@ -394,15 +408,19 @@ void Room::armCallTimer() {
   if (!callTimer_) callTimer_ = std::make_unique<asio::steady_timer>(strand_);
   const int64_t wait = std::max<int64_t>(0, *earliest + limits_.callGraceMs - nowMs());
   callTimer_->expires_after(std::chrono::milliseconds(wait));
-  callTimer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self) return;
+  // The wait holds the room: the directory hibernates only a room nobody
+  // references, and a room with a seat in its grace window must stay awake.
+  callTimer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;
     if (self->call_.expire(nowMs() - self->limits_.callGraceMs)) self->broadcastCall();
     self->armCallTimer();
   });
 }
 
 void Room::removeUser(const std::string& userId, uint16_t code, const std::string& reason) {
+  const int64_t now = nowMs();
+  std::erase_if(removed_, [&](const auto& r) { return now - r.second > kRemovalMemoryMs; });
+  removed_[userId] = now;
   std::vector<Member> gone;
   for (auto it = conns_.begin(); it != conns_.end();) {
     if (it->second.member.user.id != userId) {
@@ -434,6 +452,7 @@ void Room::destroy() {
   }
   conns_.clear();
   live_.store(0, std::memory_order_relaxed);
+  cancelTimers();
   reader_.close();
   if (store_) {
     store_.reset();
@@ -442,6 +461,7 @@ void Room::destroy() {
 }
 
 void Room::hibernate() {
+  reportActivity(true);
   reader_.close();
   if (!store_) return;
   if (Status s = store_->close(); !s.ok())
@@ -457,9 +477,17 @@ void Room::hibernate() {
 // database still open (found by LeakSanitizer; see docs/reliability.md).
 void Room::shutdown() {
   if (!pending_.empty()) flush();
+  reportActivity(true);
   for (auto& [id, c] : conns_) c.conn->close(kCloseRestarting, "server restarting");
   conns_.clear();
   live_.store(0, std::memory_order_relaxed);
+  cancelTimers();
+}
+
+// Pending waits hold the room; a room that is going away lets go of them.
+void Room::cancelTimers() {
+  if (callTimer_) callTimer_->cancel();
+  if (presenceTimer_) presenceTimer_->cancel();
 }
 
 Result<store::MessagePage> Room::history(int64_t beforeSeq, int limit) {
@@ -502,8 +530,8 @@ void Room::broadcastPresence() {
   const int64_t windowUs = limits_.presenceWindowMs * 1000 +
                            limits_.presenceWindowUsPerConnection * static_cast<int64_t>(conns_.size());
   presenceTimer_->expires_after(std::chrono::microseconds(windowUs));
-  presenceTimer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (auto self = weak.lock(); self && !ec) self->sendPresenceNow();
+  presenceTimer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->sendPresenceNow();
   });
 }
 

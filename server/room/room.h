@@ -40,9 +40,13 @@
 namespace roomchat::room {
 
 struct RoomHooks {
-  // A user message was committed at `at` (ms). Called on the strand; must not block.
+  // The room's latest commit time (ms): at most once per
+  // RoomLimits::activityReportMs while messages flow, and once more, with the
+  // time not yet reported, as the room closes. Called on the strand or by the
+  // closing thread; must not block.
   std::function<void(const std::string& roomId, int64_t at)> activity;
 };
+
 
 struct RoomLimits {
   int catchUpMax = 1000;   // hello{lastSeq}: beyond this many missed, reset
@@ -63,6 +67,10 @@ struct RoomLimits {
   double userMessageRate = 10;
   double userMessageBurst = 30;
   int restartPages = 16000;
+  // The last-activity time reaches the meta store at most this often: it
+  // orders room lists, where a second is no difference, and a report per
+  // message would put a shared lock and a meta.db write on every message.
+  int64_t activityReportMs = 1000;
 };
 
 class Room : public std::enable_shared_from_this<Room> {
@@ -89,7 +97,8 @@ class Room : public std::enable_shared_from_this<Room> {
   // Takes one token of the user's message budget in this room.
   bool takeMessageToken(const std::string& userId);
 
-  // Closes every connection of `userId` with `code` (removed member: 4403).
+  // Closes every connection of `userId` with `code` (removed member: 4403),
+  // and refuses for a while an attach authorized before it (Member::authorizedAt).
   void removeUser(const std::string& userId, uint16_t code, const std::string& reason);
   // The room's name or visibility changed: roomUpdated to every connection.
   void updateInfo(const model::Room& info);
@@ -140,6 +149,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void onCallSignal(Conn& c, const std::string& connId, const proto::CallSignal& f);
   void armCallTimer();
   void broadcastCall();
+  void cancelTimers();
 
   bool dedup(Conn& c, const std::string& connId, const std::string& clientId);
   // Nothing when the message is gone or deleted.
@@ -167,6 +177,8 @@ class Room : public std::enable_shared_from_this<Room> {
   void sendPresenceNow();
   void leavePresence(const Member& m);
   void touch();
+  // Reports lastActivity_ when a report is due (or `flushAll`: the room closes).
+  void reportActivity(bool flushAll);
 
   std::string id_;
   Strand strand_;
@@ -181,6 +193,10 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomLimits limits_;
   std::unordered_map<std::string, Conn> conns_;
   std::unordered_map<std::string, auth::TokenBucket> messageBudgets_;  // by user id
+  // Removals by user id (ms), kept longer than an upgrade can take from its
+  // membership check to its attach.
+  std::unordered_map<std::string, int64_t> removed_;
+  static constexpr int64_t kRemovalMemoryMs = 5 * 60 * 1000;
   Presence presence_;
   CallRoster call_;
   std::unique_ptr<boost::asio::steady_timer> callTimer_;  // expires dropped call seats
@@ -190,6 +206,8 @@ class Room : public std::enable_shared_from_this<Room> {
   std::vector<DuplicateSend> duplicates_;
   bool flushScheduled_ = false;
   bool deleted_ = false;
+  int64_t lastActivity_ = 0;      // the newest commit's time
+  int64_t reportedActivity_ = 0;  // what hooks_.activity was last told
   std::atomic<int> live_{0};
   std::atomic<int> online_{0};
   std::atomic<int64_t> lastUsed_{0};

@@ -6,10 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include <future>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "base/ids.h"
 #include "base/metrics.h"
 #include "store/test_support.h"
 
@@ -18,6 +20,7 @@ namespace {
 
 using nlohmann::json;
 namespace asio = boost::asio;
+using namespace std::chrono_literals;
 
 class FakeConnection : public Connection {
  public:
@@ -62,7 +65,10 @@ class RoomTest : public ::testing::Test {
     auto store = store::RoomStore::open(dir_ / "room.db", "r1", true);
     EXPECT_TRUE(store.ok());
     model::Room info{"r1", "Room", model::Visibility::kPublic, "owner", 1, 1};
-    RoomHooks hooks{[this](const std::string&, int64_t at) { lastActivity_ = at; }};
+    RoomHooks hooks{[this](const std::string&, int64_t at) {
+      lastActivity_ = at;
+      ++activityReports_;
+    }};
     return std::make_shared<Room>("r1", ioc_.get_executor(), ioc_.get_executor(),
                                   std::move(store.value()), info,
                                   hooks, limits);
@@ -111,6 +117,7 @@ class RoomTest : public ::testing::Test {
   asio::io_context ioc_;
   std::shared_ptr<Room> room_;
   int64_t lastActivity_ = 0;
+  int activityReports_ = 0;
 };
 
 TEST_F(RoomTest, FramesBeforeHelloAreRefusedWithHelloRequired) {
@@ -498,6 +505,76 @@ TEST_F(RoomTest, HttpReadsNeverWaitForTheStrand) {
   ASSERT_EQ(found->messages.size(), 1u);
   EXPECT_EQ(found->messages[0].seq, 2);
   EXPECT_EQ(store::testutil::openDescriptors(file), 2) << "the writer's and the reader's";
+}
+
+// The meta store hears of a busy room about once a second, not once a
+// message, and the closing room hands over the newest time it has not told.
+TEST_F(RoomTest, ActivityIsReportedAtMostOncePerIntervalAndInFullOnClose) {
+  RoomLimits limits = immediatePresence();
+  limits.activityReportMs = 3600 * 1000;
+  room_ = openRoom(limits);
+  auto ann = join("c1", "ann");
+  sendAll("c1", {text("m1", "one")});
+  ASSERT_EQ(activityReports_, 1);
+  const int64_t first = lastActivity_;
+  sendAll("c1", {text("m2", "two")});
+  sendAll("c1", {text("m3", "three")});
+  auto acks = ann->take("ack");
+  ASSERT_EQ(acks.size(), 3u);
+  const int64_t newest = acks[2]["message"]["createdAt"];
+  EXPECT_EQ(activityReports_, 1) << "a report per message";
+  EXPECT_EQ(lastActivity_, first);
+  room_->hibernate();
+  EXPECT_EQ(lastActivity_, newest) << "closing lost the newest activity";
+  EXPECT_EQ(activityReports_, newest > first ? 2 : 1);
+}
+
+// A search may hold the room's reader for long (a huge room, a slow disk);
+// deleting the room runs on the strand and must not wait for it.
+TEST_F(RoomTest, DestroyDoesNotWaitForASearchInProgress) {
+  store::testutil::FaultVfs::install();
+  room_ = openRoom();  // its connections go through the shim
+  auto ann = join("c1", "ann");
+  sendAll("c1", {text("m1", "needle")});
+  store::testutil::FaultVfs::stallReads = true;
+  auto search = std::async(std::launch::async, [room = room_] { return room->search("needle", 0, 10); });
+  while (store::testutil::FaultVfs::stalledReads == 0) std::this_thread::sleep_for(1ms);
+  auto destroyed = std::async(std::launch::async, [&] { run([&] { room_->destroy(); }); });
+  const bool returned = destroyed.wait_for(2s) == std::future_status::ready;
+  store::testutil::FaultVfs::stallReads = false;
+  EXPECT_TRUE(returned) << "destroy waited on the strand for the search";
+  destroyed.get();
+  (void)search.get();  // either result; it must only finish
+  auto after = room_->search("needle", 0, 10);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().code, "storage_unavailable");
+}
+
+// The upgrade checked membership, then the owner removed the user, then the
+// socket attaches: the removal wins. A later, fresh authorization does not.
+TEST_F(RoomTest, AnAttachAuthorizedBeforeARemovalIsRefused) {
+  const int64_t checked = nowMs();
+  run([&] { room_->removeUser("ann", kCloseRemoved, "removed from the room"); });
+  auto stale = std::make_shared<FakeConnection>();
+  run([&] {
+    Member m{user("ann"), model::Role::kMember, false, "t"};
+    m.authorizedAt = checked;
+    room_->attach(stale, "c1", m);
+    room_->handle("c1", proto::Hello{});
+  });
+  EXPECT_EQ(stale->closedWith, kCloseRemoved);
+  EXPECT_TRUE(stale->take("welcome").empty()) << "a removed member was let in";
+
+  std::this_thread::sleep_for(2ms);
+  auto fresh = std::make_shared<FakeConnection>();
+  run([&] {
+    Member m{user("ann"), model::Role::kMember, false, "t"};
+    m.authorizedAt = nowMs();  // re-invited and checked again
+    room_->attach(fresh, "c2", m);
+    room_->handle("c2", proto::Hello{});
+  });
+  EXPECT_EQ(fresh->closedWith, 0);
+  EXPECT_EQ(fresh->take("welcome").size(), 1u);
 }
 
 }  // namespace

@@ -95,10 +95,13 @@ class RoomStore {
   // Full-text search (FTS5) over text messages that are not deleted, newest
   // first, limited to seq < beforeSeq when beforeSeq > 0. Query words are
   // matched as prefixes; the query is never interpreted as FTS syntax.
+  // The index is written by the append that makes the unindexed tail 64
+  // messages long (and by close()); a search matches the tail from the table
+  // with the same tokenizer, so it always sees every message.
   Result<MessagePage> search(const std::string& query, int64_t beforeSeq, int limit) const;
 
-  // Checkpoints the WAL into the file (TRUNCATE) and closes the database, so
-  // that the next open has no WAL to recover. Later calls fail with
+  // Indexes the unindexed tail, checkpoints the WAL into the file (TRUNCATE)
+  // and closes the database, so that the next open has no WAL to recover. Later calls fail with
   // "storage_unavailable". (The destructor only closes: SQLite checkpoints
   // on close by itself, but only when no other connection has the file open.)
   Status close();
@@ -138,7 +141,8 @@ class RoomReader {
   Result<MessagePage> before(int64_t beforeSeq, int limit);
   Result<MessagePage> search(const std::string& query, int64_t beforeSeq, int limit);
 
-  // Closes the connection for good: later reads fail, nothing reopens the file.
+  // Closes the connection for good: later reads fail, nothing reopens the
+  // file. Never waits: a read in progress finishes and closes it.
   void close();
 
  private:

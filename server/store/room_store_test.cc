@@ -297,6 +297,114 @@ TEST_F(RoomStoreTest, DeleteClearsContentAndLeavesSearch) {
   EXPECT_THAT(seqsOf(must(store->before(0, 10))), ElementsAre(1, 2)) << "history keeps the tombstone";
 }
 
+// The index is written by the append that makes the tail 64 long, not by
+// every commit; until then a search reads the tail from the table.
+TEST_F(RoomStoreTest, TheIndexFollowsInBatchesAndSearchStillSeesEveryMessage) {
+  auto store = openRoom();
+  auto indexedUpto = [&] { return testutil::rawScalar(file_, "SELECT indexed_upto FROM fts_state"); };
+  auto indexedRows = [&] { return testutil::rawScalar(file_, "SELECT count(*) FROM messages_fts_docsize"); };
+  appendTexts(*store, 10);
+  EXPECT_EQ(indexedUpto(), 0);
+  EXPECT_EQ(indexedRows(), 0) << "a commit wrote the index";
+  EXPECT_THAT(seqsOf(must(store->search("m7", 0, 10))), ElementsAre(7));
+  RoomReader reader(file_, "room1");
+  EXPECT_THAT(seqsOf(must(reader.search("m7", 0, 10))), ElementsAre(7));
+
+  appendTexts(*store, 54);  // the 64th message
+  EXPECT_EQ(indexedUpto(), 64);
+  EXPECT_EQ(indexedRows(), 64);
+  appendTexts(*store, 3);
+  EXPECT_EQ(indexedUpto(), 64);
+  EXPECT_THAT(seqsOf(must(reader.search("m7", 0, 10))), ElementsAre(7));
+  EXPECT_THAT(seqsOf(must(reader.search("m66", 0, 10))), ElementsAre(66));
+  EXPECT_THAT(seqsOf(must(reader.search("m6", 0, 5))), ElementsAre(67, 66, 65, 64, 63))
+      << "the tail and the index merge newest first";
+  EXPECT_EQ(must(reader.search("m6", 0, 5)).hasMore, true);
+  EXPECT_THAT(seqsOf(must(reader.search("m6", 66, 2))), ElementsAre(65, 64));
+}
+
+// Edits and deletions on both sides of the mark: the index never holds words
+// a message no longer has, and the tail is indexed as it reads when indexed.
+TEST_F(RoomStoreTest, EditsAndDeletionsOnEitherSideOfTheIndexMarkStayExact) {
+  auto store = openRoom();
+  std::vector<model::Message> first{textMessage("alpha indexed"), textMessage("beta indexed")};
+  ASSERT_TRUE(store->append(first).ok());
+  appendTexts(*store, 62);  // 64: both are in the index now
+  std::vector<model::Message> tail{textMessage("gamma tail"), textMessage("delta tail")};
+  ASSERT_TRUE(store->append(tail).ok());  // 65, 66: not yet
+
+  auto edit = [&](int64_t seq, std::optional<std::string> text) {
+    model::Message m = *must(store->bySeq(seq));
+    if (text) m.text = *text;
+    else m.deleted = true;
+    ASSERT_TRUE(store->update(m).ok());
+  };
+  edit(1, "alpha rewritten");
+  edit(2, std::nullopt);
+  edit(65, "gamma rewritten");
+  edit(66, std::nullopt);
+  auto check = [&](const char* when) {
+    EXPECT_TRUE(must(store->search("indexed", 0, 10)).messages.empty()) << when;
+    EXPECT_THAT(seqsOf(must(store->search("rewritten", 0, 10))), ElementsAre(65, 1)) << when;
+    EXPECT_TRUE(must(store->search("delta", 0, 10)).messages.empty()) << when;
+    EXPECT_TRUE(must(store->search("beta", 0, 10)).messages.empty()) << when;
+  };
+  check("before the tail is indexed");
+  appendTexts(*store, 62);  // 128: the tail goes into the index as it reads now
+  EXPECT_EQ(testutil::rawScalar(file_, "SELECT indexed_upto FROM fts_state"), 128);
+  check("after");
+  // The index agrees with its content table (FTS5's own consistency check).
+  EXPECT_EQ(testutil::rawExec(file_, "INSERT INTO messages_fts(messages_fts) VALUES('integrity-check')"),
+            SQLITE_OK);
+}
+
+// A room indexes its tail as it closes, so a woken room starts fully indexed.
+TEST_F(RoomStoreTest, CloseIndexesTheTail) {
+  auto store = openRoom();
+  appendTexts(*store, 5);
+  ASSERT_TRUE(store->close().ok());
+  EXPECT_EQ(testutil::rawScalar(file_, "SELECT indexed_upto FROM fts_state"), 5);
+  EXPECT_EQ(testutil::rawScalar(file_, "SELECT count(*) FROM messages_fts_docsize"), 5);
+  EXPECT_THAT(seqsOf(must(openRoom(false)->search("m3", 0, 10))), ElementsAre(3));
+}
+
+// A file written by the previous schema (every commit indexed) opens with
+// its whole history marked indexed, and edits keep the index exact.
+TEST_F(RoomStoreTest, AVersionOneFileMigratesWithItsIndexMarkedComplete) {
+  {
+    auto store = openRoom();
+    appendTexts(*store, 3);
+  }
+  // Back to version 1 as it was: the old triggers, no fts_state, every row indexed.
+  ASSERT_EQ(testutil::rawExec(file_, R"sql(
+    DROP TABLE fts_state; DROP TRIGGER messages_fts_delete; DROP TRIGGER messages_fts_update;
+    INSERT INTO messages_fts(rowid, text) SELECT seq, text FROM messages;
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+    WHEN new.deleted = 0 AND new.text IS NOT NULL BEGIN
+      INSERT INTO messages_fts(rowid, text) VALUES (new.seq, new.text); END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+    WHEN old.deleted = 0 AND old.text IS NOT NULL BEGIN
+      INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.seq, old.text); END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, deleted ON messages BEGIN
+      INSERT INTO messages_fts(messages_fts, rowid, text)
+        SELECT 'delete', old.seq, old.text WHERE old.deleted = 0 AND old.text IS NOT NULL;
+      INSERT INTO messages_fts(rowid, text)
+        SELECT new.seq, new.text WHERE new.deleted = 0 AND new.text IS NOT NULL; END;
+    PRAGMA user_version = 1;)sql"),
+            SQLITE_OK);
+  auto store = openRoom(false);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(testutil::rawScalar(file_, "PRAGMA user_version"), 2);
+  EXPECT_EQ(testutil::rawScalar(file_, "SELECT indexed_upto FROM fts_state"), 3);
+  model::Message m = *must(store->bySeq(2));
+  m.text = "renamed";
+  ASSERT_TRUE(store->update(m).ok());
+  EXPECT_TRUE(must(store->search("m2", 0, 10)).messages.empty());
+  EXPECT_THAT(seqsOf(must(store->search("renamed", 0, 10))), ElementsAre(2));
+  EXPECT_EQ(testutil::rawExec(file_, "INSERT INTO messages_fts(messages_fts) VALUES('integrity-check')"),
+            SQLITE_OK);
+}
+
 TEST_F(RoomStoreTest, DeletedOrUnknownMessagesCannotBeUpdated) {
   auto store = openRoom();
   std::vector<model::Message> batch{textMessage("short lived")};

@@ -119,11 +119,15 @@ namespace {
 // By default every connection's page cache starts with a bulk allocation of
 // 20 pages (~90 KiB) and writes a header into each, which faults in fresh
 // memory for a connection that may read three pages: that was a tenth of a
-// room's cold wake. Pages are allocated as they are used instead. Must run
-// before SQLite initializes, i.e. before the first open.
+// room's cold wake. Pages are allocated as they are used instead.
+// Memory statistics off: with them on, every allocation of every connection
+// takes one process-wide mutex, which rooms on different io threads would
+// share on every commit (nothing here reads sqlite3_memory_used()).
+// Must run before SQLite initializes, i.e. before the first open.
 void configureLibraryOnce() {
   static const bool configured = [] {
-    return sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK;
+    return sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) == SQLITE_OK &&
+           sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
   }();
   (void)configured;
 }
@@ -171,8 +175,12 @@ Transaction::~Transaction() {
   if (open_) rollback();
 }
 
-Status Transaction::beginImmediate() {
-  auto q = db_.query("BEGIN IMMEDIATE");
+Status Transaction::begin() { return start("BEGIN"); }
+
+Status Transaction::beginImmediate() { return start("BEGIN IMMEDIATE"); }
+
+Status Transaction::start(const char* sql) {
+  auto q = db_.query(sql);
   if (!q) return q.error();
   if (Status s = q->run(); !s) return s;
   open_ = true;

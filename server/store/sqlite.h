@@ -100,11 +100,15 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
+  // DEFERRED: a read transaction until the first write (one snapshot for
+  // several reads).
+  Status begin();
   // IMMEDIATE takes the write lock up front: no busy error half way through.
   Status beginImmediate();
   Status commit();
 
  private:
+  Status start(const char* sql);
   void rollback();
   Connection& db_;
   bool open_ = false;

@@ -16,6 +16,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -52,6 +54,20 @@ inline int rawExec(const std::filesystem::path& file, const std::string& sql) {
   return rc;
 }
 
+// The first column of the first row of `sql`, or -1 when there is none.
+inline int64_t rawScalar(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = -1;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
 // Descriptors this process holds on `file` (the database itself, not
 // -wal/-shm): one per connection. `file` must be canonical.
 inline int openDescriptors(const std::filesystem::path& file) {
@@ -70,6 +86,11 @@ class FaultVfs {
   static inline std::atomic<bool> failWrites{false};
   // While set, every read of a file answers SQLITE_IOERR_READ.
   static inline std::atomic<bool> failReads{false};
+  // While set, every read of a file opened read-only (a RoomReader's) waits
+  // until it is cleared; `stalledReads` counts the reads waiting (a test's
+  // way to hold a reader inside a call while writers go on).
+  static inline std::atomic<bool> stallReads{false};
+  static inline std::atomic<int> stalledReads{0};
 
   // Idempotent. Every connection opened afterwards goes through the shim.
   static void install() {
@@ -88,6 +109,7 @@ class FaultVfs {
  private:
   struct Shim {
     sqlite3_file base;
+    bool readOnly;
     sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
   };
   static Shim* shim(sqlite3_file* f) { return reinterpret_cast<Shim*>(f); }
@@ -98,6 +120,7 @@ class FaultVfs {
   static int open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags,
                   int* outFlags) {
     Shim* s = shim(file);
+    s->readOnly = (flags & SQLITE_OPEN_READONLY) != 0;
     std::memset(s->real(), 0, real_->szOsFile);
     int rc = real_->xOpen(real_, name, s->real(), flags, outFlags);
     s->base.pMethods = s->real()->pMethods != nullptr ? &methods_ : nullptr;
@@ -110,6 +133,11 @@ class FaultVfs {
   }
 
   static int read(sqlite3_file* f, void* data, int n, sqlite3_int64 offset) {
+    if (stallReads && shim(f)->readOnly) {
+      ++stalledReads;
+      while (stallReads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      --stalledReads;
+    }
     if (failReads) return SQLITE_IOERR_READ;
     return realMethods(f)->xRead(shim(f)->real(), data, n, offset);
   }

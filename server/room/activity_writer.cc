@@ -1,0 +1,31 @@
+#include "room/activity_writer.h"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+
+namespace roomchat::room {
+
+ActivityWriter::ActivityWriter(store::MetaStore& meta, boost::asio::any_io_executor executor)
+    : meta_(meta), executor_(std::move(executor)) {}
+
+void ActivityWriter::note(const std::string& roomId, int64_t at) {
+  std::lock_guard lock(mu_);
+  auto& latest = pending_[roomId];
+  latest = std::max(latest, at);
+  if (scheduled_) return;
+  scheduled_ = true;
+  boost::asio::post(executor_, [this] { drain(); });
+}
+
+void ActivityWriter::drain() {
+  std::unordered_map<std::string, int64_t> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(pending_);
+    scheduled_ = false;
+  }
+  for (const auto& [id, at] : batch) meta_.touchRoom(id, at);
+}
+
+}  // namespace roomchat::room
