@@ -1,4 +1,4 @@
-// The wire contract as the load generator speaks it (shared/API.md): signing
+// The wire contract as the load generator speaks it (docs/protocol.md): signing
 // up, creating rooms, the room socket's frames, /metrics. The same scenarios
 // also drive the Node baseline, which has no accounts: there a "room" is any
 // path and no cookie is sent.
