@@ -1,6 +1,7 @@
 #include "room/room.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -21,6 +22,12 @@ constexpr size_t kSnippetChars = 100;
 std::shared_ptr<const std::string> shared(std::string frame) {
   return std::make_shared<const std::string>(std::move(frame));
 }
+
+#ifdef ROOMCHAT_CHECK_STRANDS
+#define REQUIRE_STRAND() requireStrand(__func__)
+#else
+#define REQUIRE_STRAND() ((void)0)
+#endif
 
 std::string snippetOf(const Message& m) {
   if (m.kind == model::MessageKind::kImage && (!m.text || m.text->empty())) {
@@ -56,7 +63,14 @@ Room::~Room() {
 
 void Room::touch() { lastUsed_.store(nowMs(), std::memory_order_relaxed); }
 
+void Room::requireStrand(const char* method) const {
+  if (strand_.running_in_this_thread()) return;
+  spdlog::critical("room {}: Room::{} called off the room's strand", id_, method);
+  std::abort();
+}
+
 void Room::attach(std::shared_ptr<Connection> conn, const std::string& connId, Member member) {
+  REQUIRE_STRAND();
   touch();
   if (deleted_) {
     conn->send(shared(proto::roomDeletedFrame()));
@@ -74,6 +88,7 @@ void Room::attach(std::shared_ptr<Connection> conn, const std::string& connId, M
 }
 
 void Room::detach(const std::string& connId) {
+  REQUIRE_STRAND();
   touch();
   auto it = conns_.find(connId);
   if (it == conns_.end()) return;
@@ -97,12 +112,14 @@ void Room::leavePresence(const Member& m) {
 }
 
 bool Room::takeMessageToken(const std::string& userId) {
+  REQUIRE_STRAND();
   auto [it, added] = messageBudgets_.try_emplace(
       userId, limits_.userMessageRate, limits_.userMessageBurst);
   return it->second.take(nowMs());
 }
 
 void Room::handle(const std::string& connId, proto::ClientFrame&& frame) {
+  REQUIRE_STRAND();
   touch();
   auto it = conns_.find(connId);
   if (it == conns_.end() || deleted_) return;
@@ -225,6 +242,7 @@ void Room::scheduleFlush() {
 }
 
 void Room::flush() {
+  REQUIRE_STRAND();
   flushScheduled_ = false;
   if (pending_.empty()) return;
   std::vector<PendingSend> sends = std::move(pending_);
@@ -418,6 +436,7 @@ void Room::armCallTimer() {
 }
 
 void Room::removeUser(const std::string& userId, uint16_t code, const std::string& reason) {
+  REQUIRE_STRAND();
   const int64_t now = nowMs();
   std::erase_if(removed_, [&](const auto& r) { return now - r.second > kRemovalMemoryMs; });
   removed_[userId] = now;
@@ -438,12 +457,14 @@ void Room::removeUser(const std::string& userId, uint16_t code, const std::strin
 }
 
 void Room::updateInfo(const model::Room& info) {
+  REQUIRE_STRAND();
   info_ = info;
   for (auto& [id, c] : conns_)
     if (c.greeted) sendTo(c, proto::roomUpdatedFrame(viewFor(c.member)));
 }
 
 void Room::destroy() {
+  REQUIRE_STRAND();
   deleted_ = true;
   auto frame = shared(proto::roomDeletedFrame());
   for (auto& [id, c] : conns_) {
@@ -476,6 +497,7 @@ void Room::hibernate() {
 // open until the io threads stop, and that cycle then leaked the room with its
 // database still open (found by LeakSanitizer; see docs/reliability.md).
 void Room::shutdown() {
+  REQUIRE_STRAND();
   if (!pending_.empty()) flush();
   reportActivity(true);
   for (auto& [id, c] : conns_) c.conn->close(kCloseRestarting, "server restarting");

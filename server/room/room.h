@@ -90,7 +90,8 @@ class Room : public std::enable_shared_from_this<Room> {
   int liveConnections() const { return live_.load(std::memory_order_relaxed); }
   int64_t lastUsedMs() const { return lastUsed_.load(std::memory_order_relaxed); }
 
-  // Everything below: REQUIRES running on strand().
+  // Everything below: REQUIRES running on strand() (checked in debug and
+  // sanitizer builds: ROOMCHAT_CHECK_STRANDS aborts with the method's name).
   void attach(std::shared_ptr<Connection> conn, const std::string& connId, Member member);
   void detach(const std::string& connId);
   void handle(const std::string& connId, proto::ClientFrame&& frame);
@@ -150,6 +151,8 @@ class Room : public std::enable_shared_from_this<Room> {
   void armCallTimer();
   void broadcastCall();
   void cancelTimers();
+  // Aborts when not on the strand (ROOMCHAT_CHECK_STRANDS builds only).
+  void requireStrand(const char* method) const;
 
   bool dedup(Conn& c, const std::string& connId, const std::string& clientId);
   // Nothing when the message is gone or deleted.

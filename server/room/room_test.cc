@@ -577,5 +577,14 @@ TEST_F(RoomTest, AnAttachAuthorizedBeforeARemovalIsRefused) {
   EXPECT_EQ(fresh->take("welcome").size(), 1u);
 }
 
+#ifdef ROOMCHAT_CHECK_STRANDS
+// In the checked builds (sanitizers, debug) a strand-only method called from
+// elsewhere stops the process with its name instead of racing.
+TEST_F(RoomTest, StrandOnlyMethodsAbortOffTheStrand) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(room_->detach("nobody"), "Room::detach called off the room's strand");
+}
+#endif
+
 }  // namespace
 }  // namespace roomchat::room
