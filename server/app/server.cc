@@ -53,7 +53,12 @@ class ActivityWriter {
       batch.swap(pending_);
       scheduled_ = false;
     }
-    for (const auto& [id, at] : batch) meta_.touchRoom(id, at);
+    // A failed write is logged (and counted by the store); the room's next
+    // message carries its time forward again.
+    for (const auto& [id, at] : batch) {
+      if (Status st = meta_.touchRoom(id, at); !st.ok())
+        spdlog::warn("room {}: lastActiveAt not saved: {}", id, st.error().message);
+    }
   }
 
   store::MetaStore& meta_;
