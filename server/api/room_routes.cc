@@ -106,7 +106,7 @@ net::Response createRoom(Services& s, Call& c) {
     return errorResponse(st.error());
   if (auto created = s.rooms.create(room); !created.ok()) {
     // No room row without its database. If even that fails, the row stays
-    // and the room answers not_found until its owner deletes it.
+    // (listed, its history answers not_found) until its owner deletes it.
     if (Status st = s.meta.deleteRoom(room.id); !st.ok())
       spdlog::error("room {}: row left without a database: {}", room.id, st.error().message);
     return errorResponse(created.error());
