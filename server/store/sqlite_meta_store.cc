@@ -627,9 +627,12 @@ class SqliteMetaStore final : public MetaStore {
     });
   }
 
+  // A failed backup leaves no partial copy behind (the previous one stays).
   Status backupTo(const std::string& file) override {
     Status s = copyInSteps(file);
-    if (!s.ok() && isStorageFailure(s.error())) metrics().metaStoreErrors.inc();
+    if (s.ok()) return s;
+    std::remove((file + ".partial").c_str());
+    if (isStorageFailure(s.error())) metrics().metaStoreErrors.inc();
     return s;
   }
 

@@ -643,6 +643,7 @@ TEST_F(MetaStoreFaultTest, EveryCallAnswersAFailingDiskAsStorageUnavailable) {
   EXPECT_EQ(must(meta_->acceptInvite("t1", "u1", 20)).id, "r1") << "no removal was recorded";
   EXPECT_EQ(must(meta_->stickers("u1", first, 10)).stickers.size(), 1u);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "backup.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "backup.db.partial"));
 }
 
 // The findings of issue 10, one by one, with only the fault that each meets
