@@ -497,6 +497,94 @@ TEST_F(Rooms, RemovingAMemberClosesTheirSocketsWith4403AndLocksThemOut) {
   EXPECT_EQ(std::find(mine.begin(), mine.end(), id), mine.end());
 }
 
+// Issue 10: an invite link used to let a removed member straight back in.
+TEST_F(Rooms, ARemovedMemberCannotRejoinWithAnInviteMadeBeforeTheRemoval) {
+  TestUser ora = newUser();
+  TestUser pia = newUser();
+  TestUser quy = newUser();
+  std::string id = createRoom(ora, "no return", "private")["id"];
+  auto inv = ora.http.post("/api/rooms/" + id + "/invites");
+  ASSERT_EQ(inv.status, 201) << inv.describe();
+  const std::string oldToken = inv.json["token"];
+  ASSERT_EQ(pia.http.post("/api/invites/" + oldToken + "/accept").status, 200);
+  ASSERT_EQ(ora.http.del("/api/rooms/" + id + "/members/" + pia.id).status, 204);
+
+  auto back = pia.http.post("/api/invites/" + oldToken + "/accept");
+  EXPECT_EQ(back.status, 403) << back.describe();
+  EXPECT_EQ(back.errorCode(), "forbidden") << back.body;
+  EXPECT_EQ(pia.http.get("/api/rooms/" + id).status, 403) << "the old invite made them a member";
+  auto refused = openSocket(pia, id);
+  EXPECT_EQ(refused->upgradeStatus(), 403) << refused->upgradeBody();
+  auto mine = idsOf(walk(pia.http, "/api/rooms/mine", 100));
+  EXPECT_EQ(std::find(mine.begin(), mine.end(), id), mine.end());
+
+  // The link itself still works for everyone else.
+  auto other = quy.http.post("/api/invites/" + oldToken + "/accept");
+  EXPECT_EQ(other.status, 200) << other.describe();
+
+  // An invite made after the removal is the owner's new decision.
+  auto fresh = ora.http.post("/api/rooms/" + id + "/invites");
+  ASSERT_EQ(fresh.status, 201) << fresh.describe();
+  auto readmitted = pia.http.post("/api/invites/" + fresh.json["token"].get<std::string>() + "/accept");
+  EXPECT_EQ(readmitted.status, 200) << readmitted.describe();
+  EXPECT_EQ(pia.http.get("/api/rooms/" + id).json["room"]["role"], "member");
+}
+
+// Issue 10: an invite used to work for 7 days with no way to take it back.
+TEST_F(Rooms, OwnersListTheirRoomsInvitesAndRevokeThem) {
+  TestUser rue = newUser();
+  TestUser sol = newUser();
+  std::string id = createRoom(rue, "invites", "private")["id"];
+  std::vector<json> made;
+  for (int i = 0; i < 3; ++i) {
+    auto inv = rue.http.post("/api/rooms/" + id + "/invites");
+    ASSERT_EQ(inv.status, 201) << inv.describe();
+    ASSERT_TRUE(inv.json.contains("invite") && inv.json["invite"].is_object()) << inv.body;
+    made.push_back(inv.json);
+  }
+  const json& first = made[0]["invite"];
+  EXPECT_TRUE(first["id"].is_string()) << first.dump();
+  EXPECT_EQ(first["createdBy"], rue.id);
+  EXPECT_TRUE(first["createdAt"].is_number_integer()) << first.dump();
+  EXPECT_EQ(first["expiresAt"].get<int64_t>() - first["createdAt"].get<int64_t>(),
+            int64_t{7} * 86400 * 1000);
+  EXPECT_FALSE(first.contains("token")) << "the token is not stored, so never listed";
+
+  int pages = 0;
+  auto listed = walk(rue.http, "/api/rooms/" + id + "/invites", 2, &pages);
+  EXPECT_EQ(pages, 2);
+  ASSERT_EQ(listed.size(), 3u);
+  std::set<std::string> ids;
+  for (const auto& item : listed) {
+    ids.insert(item["id"].get<std::string>());
+    EXPECT_FALSE(item.contains("token")) << item.dump();
+  }
+  for (const auto& m : made) EXPECT_EQ(ids.count(m["invite"]["id"].get<std::string>()), 1u);
+  for (size_t i = 1; i < listed.size(); ++i)
+    EXPECT_GE(listed[i - 1]["createdAt"].get<int64_t>(), listed[i]["createdAt"].get<int64_t>());
+
+  EXPECT_EQ(sol.http.get("/api/rooms/" + id + "/invites").status, 403);
+  const std::string victim = made[1]["invite"]["id"];
+  EXPECT_EQ(sol.http.del("/api/rooms/" + id + "/invites/" + victim).status, 403);
+
+  auto revoked = rue.http.del("/api/rooms/" + id + "/invites/" + victim);
+  EXPECT_EQ(revoked.status, 204) << revoked.describe();
+  auto again = rue.http.del("/api/rooms/" + id + "/invites/" + victim);
+  EXPECT_EQ(again.status, 404) << again.describe();
+  EXPECT_TRUE(again.isErrorShape()) << again.body;
+  auto dead = sol.http.post("/api/invites/" + made[1]["token"].get<std::string>() + "/accept");
+  EXPECT_EQ(dead.status, 404) << dead.describe();
+  EXPECT_EQ(sol.http.get("/api/rooms/" + id).status, 403);
+  EXPECT_EQ(walk(rue.http, "/api/rooms/" + id + "/invites", 10).size(), 2u);
+
+  // Another room's owner cannot revoke it through their own room either.
+  std::string elsewhere = createRoom(sol, "mine", "private")["id"];
+  const std::string kept = made[0]["invite"]["id"];
+  EXPECT_EQ(sol.http.del("/api/rooms/" + elsewhere + "/invites/" + kept).status, 404);
+  auto works = sol.http.post("/api/invites/" + made[0]["token"].get<std::string>() + "/accept");
+  EXPECT_EQ(works.status, 200) << works.describe();
+}
+
 TEST_F(Rooms, HistoryOverHttpPagesBackwardsWithBeforeAndHasMore) {
   TestUser yan = newUser();
   TestUser zed = newUser();

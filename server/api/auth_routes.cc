@@ -89,7 +89,11 @@ net::Response login(Services& s, Call& c) {
   if (int wait = s.loginPerIp.retryAfterSeconds(c.peer.ip, now)) return tooMany(wait);
   if (int wait = s.loginPerUser.retryAfterSeconds(**username, now)) return tooMany(wait);
 
-  auto record = s.meta.userByUsername(**username);
+  // A lookup that fails is not an unknown user: saying "wrong password"
+  // would be a lie the user cannot act on.
+  auto found = s.meta.userByUsername(**username);
+  if (!found.ok()) return errorResponse(found.error());
+  const std::optional<store::UserRecord>& record = *found;
   const std::string& hash = record && !record->passwordHash.empty() ? record->passwordHash
                                                                      : decoyHash(s.passwordCost);
   if (!auth::verifyPassword(hash, **password) || !record || record->passwordHash.empty())
@@ -97,10 +101,16 @@ net::Response login(Services& s, Call& c) {
   return withNewSession(s, record->user, http::status::ok);
 }
 
+// Answers 204 only once the session is revoked: on a storage failure the
+// cookie is kept and the answer is 503, so the client does not believe a
+// session that still works has ended.
 net::Response logout(Services& s, Call& c) {
-  if (auto session = sessionOf(s, c.request)) {
-    s.meta.deleteSession(session->tokenHash);
-    s.connections.closeSession(session->tokenHash, room::kCloseSessionEnded, "signed out");
+  auto session = sessionOf(s, c.request);
+  if (!session.ok()) return errorResponse(session.error());
+  if (*session) {
+    const std::string& hash = (*session)->tokenHash;
+    if (Status st = s.meta.deleteSession(hash); !st.ok()) return errorResponse(st.error());
+    s.connections.closeSession(hash, room::kCloseSessionEnded, "signed out");
   }
   auto res = noContent();
   res.set(http::field::set_cookie, auth::clearedSessionCookie(s.origins.secure()));
@@ -143,8 +153,10 @@ net::Response users(Services& s, Call& c) {
   }
   if (ids.empty() || ids.size() > kMaxIdsPerLookup)
     return errorResponse("invalid_ids", "give 1 to 100 comma-separated ids");
+  auto found = s.meta.usersByIds(ids);
+  if (!found.ok()) return errorResponse(found.error());
   Json items = Json::array();
-  for (const auto& u : s.meta.usersByIds(ids)) items.push_back(proto::toJson(u));
+  for (const auto& u : *found) items.push_back(proto::toJson(u));
   return jsonResponse(http::status::ok, Json{{"items", items}});
 }
 

@@ -126,16 +126,22 @@ void ApiHandler::upgrade(const net::Request& request, const net::Peer&,
 net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
                                                   const std::string& roomId) {
   auto refuse = [&](const Error& e) -> net::UpgradeDecision {
+    if (statusOf(e.code) >= http::status::internal_server_error)
+      spdlog::error("upgrade of room {}: {} {}", roomId, e.code, e.message);
     return finish(errorResponse(e), request);
   };
-  auto session = sessionOf(s_, request);
-  if (!session) return refuse({"unauthenticated", "sign in first"});
-  auto info = s_.meta.roomById(roomId);
-  if (!info) return refuse({"not_found", "no such room"});
-  const std::string& userId = session->user.id;
-  auto view = accessTo(s_, *info, userId);
+  auto found = sessionOf(s_, request);
+  if (!found.ok()) return refuse(found.error());
+  if (!*found) return refuse({"unauthenticated", "sign in first"});
+  const Session& session = **found;
+  auto row = s_.meta.roomById(roomId);
+  if (!row.ok()) return refuse(row.error());
+  if (!*row) return refuse({"not_found", "no such room"});
+  const model::Room& info = **row;
+  const std::string& userId = session.user.id;
+  auto view = accessTo(s_, info, userId);
   if (!view.ok()) return refuse(view.error());
-  room::Member member{session->user, view->role, view->isFavorite, ""};
+  room::Member member{session.user, view->role, view->isFavorite, ""};
   auto query = parseQuery(request.target().substr(
       std::min(request.target().size(), request.target().find('?') + 1)));
   if (auto tab = query.find("tab"); tab != query.end() && isValidId(tab->second))
@@ -143,7 +149,7 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
 
   if (!s_.connections.tryReserve(userId, s_.limits.maxConnectionsPerUser))
     return refuse({"rate_limited", "too many open connections"});
-  auto room = s_.rooms.acquire(*info);
+  auto room = s_.rooms.acquire(info);
   if (!room.ok()) {
     s_.connections.release(userId);
     return refuse(room.error());
@@ -151,24 +157,29 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   // Checked again with the room awake and held: a removal from now on finds
   // it awake and reaches it, and the room refuses an attach authorized before.
   member.authorizedAt = nowMs();
-  auto still = accessTo(s_, *info, userId);
+  auto still = accessTo(s_, info, userId);
   if (!still.ok()) {
     s_.connections.release(userId);
     return refuse(still.error());
   }
   member.role = still->role;
   SocketLimits limits{s_.limits.messageRate, s_.limits.messageBurst, s_.limits.frames};
-  return std::make_shared<RoomSocket>(*room, std::move(member), session->tokenHash,
+  return std::make_shared<RoomSocket>(*room, std::move(member), session.tokenHash,
                                       s_.connections, s_.blobs, limits);
 }
 
 net::Response ApiHandler::metricsResponse() const {
   std::string body = metrics().render([this](std::string& out) {
-    const int64_t total = s_.meta.roomCount();
+    // Without the count the gauge is left out, not made up.
+    auto total = s_.meta.roomCount();
+    if (!total.ok()) {
+      spdlog::warn("metrics: rooms on disk unknown: {}", total.error().message);
+      return;
+    }
     const auto awake = static_cast<int64_t>(s_.rooms.awake());
     out += "# HELP roomchat_rooms_hibernated Rooms on disk and not in memory.\n"
            "# TYPE roomchat_rooms_hibernated gauge\nroomchat_rooms_hibernated " +
-           std::to_string(std::max<int64_t>(0, total - awake)) + "\n";
+           std::to_string(std::max<int64_t>(0, *total - awake)) + "\n";
   });
   net::Response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4");

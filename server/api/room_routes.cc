@@ -1,5 +1,6 @@
 // API.md §2: rooms, favorites, invites, history and search over HTTP.
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 #include "api/router.h"
 #include "base/ids.h"
@@ -20,9 +21,11 @@ constexpr size_t kMaxSearchChars = 200;
 
 // The room as `userId` may see it: 404 unknown, 403 private and not a member.
 Result<model::RoomView> viewOf(Services& s, const std::string& roomId, const std::string& userId) {
-  auto room = isValidId(roomId) ? s.meta.roomById(roomId) : std::nullopt;
-  if (!room) return makeError("not_found", "no such room");
-  return accessTo(s, *room, userId);
+  if (!isValidId(roomId)) return makeError("not_found", "no such room");
+  auto room = s.meta.roomById(roomId);
+  if (!room.ok()) return room.error();
+  if (!*room) return makeError("not_found", "no such room");
+  return accessTo(s, **room, userId);
 }
 
 Result<model::RoomView> ownedView(Services& s, Call& c) {
@@ -69,11 +72,14 @@ Result<ListParams> listParams(Call& c, int64_t defaultLimit) {
   return p;
 }
 
+// A favorite the user may no longer see (a private room they were removed
+// from) is left out; any other error is the answer.
 net::Response roomList(Services& s, Call& c, const store::RoomPage& page, bool withOnline) {
   Json items = Json::array();
   for (const auto& room : page.rooms) {
     auto view = accessTo(s, room, c.session->user.id);  // the row is already here
-    if (!view.ok()) continue;
+    if (!view.ok() && view.error().code == "forbidden") continue;
+    if (!view.ok()) return errorResponse(view.error());
     if (withOnline) {
       auto awake = s.rooms.ifAwake(room.id);
       view->online = awake ? awake->online() : 0;
@@ -99,7 +105,10 @@ net::Response createRoom(Services& s, Call& c) {
   if (Status st = s.meta.createRoom(room, s.limits.maxRoomsPerOwner); !st.ok())
     return errorResponse(st.error());
   if (auto created = s.rooms.create(room); !created.ok()) {
-    (void)s.meta.deleteRoom(room.id);  // no room row without its database
+    // No room row without its database. If even that fails, the row stays
+    // (listed, its history answers not_found) until its owner deletes it.
+    if (Status st = s.meta.deleteRoom(room.id); !st.ok())
+      spdlog::error("room {}: row left without a database: {}", room.id, st.error().message);
     return errorResponse(created.error());
   }
   model::RoomView view{room, false, model::Role::kOwner, std::nullopt};
@@ -135,8 +144,16 @@ net::Response deleteRoom(Services& s, Call& c) {
 net::Response setFavorite(Services& s, Call& c, bool favorite) {
   auto view = viewOf(s, c.params[0], c.session->user.id);
   if (!view.ok()) return errorResponse(view.error());
-  s.meta.setFavorite(view->room.id, c.session->user.id, favorite, nowMs());
+  Status st = s.meta.setFavorite(view->room.id, c.session->user.id, favorite, nowMs());
+  if (!st.ok()) return errorResponse(st.error());
   return noContent();
+}
+
+Json inviteJson(const store::Invite& invite) {
+  return Json{{"id", invite.id},
+              {"createdBy", invite.createdBy},
+              {"createdAt", invite.createdAt},
+              {"expiresAt", invite.expiresAt}};
 }
 
 net::Response createInvite(Services& s, Call& c) {
@@ -144,33 +161,70 @@ net::Response createInvite(Services& s, Call& c) {
   if (!view.ok()) return errorResponse(view.error());
   std::string token = randomToken();
   const int64_t now = nowMs();
-  Status st = s.meta.createInvite(sha256Hex(token), view->room.id, c.session->user.id, now,
-                                  now + int64_t{s.limits.inviteDays} * 86400 * 1000);
-  if (!st.ok()) return errorResponse(st.error());
+  store::Invite invite{randomId(), view->room.id, c.session->user.id, now,
+                       now + int64_t{s.limits.inviteDays} * 86400 * 1000};
+  if (Status st = s.meta.createInvite(invite, sha256Hex(token)); !st.ok())
+    return errorResponse(st.error());
   return jsonResponse(http::status::created,
                       Json{{"token", token},
-                           {"url", s.origins.publicOrigin() + "/invite/" + token}});
+                           {"url", s.origins.publicOrigin() + "/invite/" + token},
+                           {"invite", inviteJson(invite)}});
 }
 
+// The room's live invites, for its owner (the tokens are not stored, so they
+// are listed by id).
+net::Response listInvites(Services& s, Call& c) {
+  auto view = ownedView(s, c);
+  if (!view.ok()) return errorResponse(view.error());
+  auto params = listParams(c, kDefaultListLimit);
+  if (!params.ok()) return errorResponse(params.error());
+  auto page = s.meta.invites(view->room.id, nowMs(), params->after, params->limit);
+  if (!page.ok()) return errorResponse(page.error());
+  Json items = Json::array();
+  for (const auto& invite : page->invites) items.push_back(inviteJson(invite));
+  Json next = page->hasMore && !page->invites.empty()
+                  ? Json(proto::encodeCursor({page->invites.back().createdAt,
+                                              page->invites.back().id}))
+                  : Json(nullptr);
+  return jsonResponse(http::status::ok, Json{{"items", items}, {"nextCursor", next}});
+}
+
+net::Response revokeInvite(Services& s, Call& c) {
+  auto view = ownedView(s, c);
+  if (!view.ok()) return errorResponse(view.error());
+  const std::string& inviteId = c.params[1];
+  auto revoked = isValidId(inviteId) ? s.meta.revokeInvite(view->room.id, inviteId)
+                                     : Result<bool>(false);
+  if (!revoked.ok()) return errorResponse(revoked.error());
+  if (!*revoked) return errorResponse("not_found", "no such invite in this room");
+  return noContent();
+}
+
+// Joining and the checks (live invite, not removed since it was made) are one
+// transaction in the store.
 net::Response acceptInvite(Services& s, Call& c) {
   const std::string& token = c.params[0];
-  auto roomId = token.size() <= 128 ? s.meta.inviteRoom(sha256Hex(token), nowMs()) : std::nullopt;
-  auto room = roomId ? s.meta.roomById(*roomId) : std::nullopt;
-  if (!room) return errorResponse("not_found", "this invite is unknown or has expired");
+  if (token.size() > 128) return errorResponse("not_found", "this invite is unknown or has expired");
   const std::string& userId = c.session->user.id;
-  if (room->ownerId != userId) s.meta.addMember(room->id, userId, nowMs());
+  auto room = s.meta.acceptInvite(sha256Hex(token), userId, nowMs());
+  if (!room.ok()) return errorResponse(room.error());
   auto view = accessTo(s, *room, userId);
   if (!view.ok()) return errorResponse(view.error());
   return jsonResponse(http::status::ok, Json{{"room", proto::toJson(*view)}});
 }
 
+// The removal is recorded even for a user who is not a member: no invite made
+// before it lets them in (see MetaStore::removeMember). Sockets are closed
+// only once it is stored.
 net::Response removeMember(Services& s, Call& c) {
   auto view = ownedView(s, c);
   if (!view.ok()) return errorResponse(view.error());
   const std::string& userId = c.params[1];
+  if (!isValidId(userId)) return errorResponse("not_found", "no such user");
   if (userId == view->room.ownerId)
     return errorResponse("bad_request", "the owner cannot be removed");
-  s.meta.removeMember(view->room.id, userId);
+  auto removed = s.meta.removeMember(view->room.id, userId, nowMs());
+  if (!removed.ok()) return errorResponse(removed.error());
   if (auto room = s.rooms.ifAwake(view->room.id))
     asio::post(room->strand(), [room, userId] {
       room->removeUser(userId, room::kCloseRemoved, "removed from the room");
@@ -242,7 +296,9 @@ template <class Lister>
 net::Response list(Services& s, Call& c, Lister lister, bool withOnline = false) {
   auto params = listParams(c, kDefaultListLimit);
   if (!params.ok()) return errorResponse(params.error());
-  return roomList(s, c, lister(*params), withOnline);
+  Result<store::RoomPage> page = lister(*params);
+  if (!page.ok()) return errorResponse(page.error());
+  return roomList(s, c, *page, withOnline);
 }
 
 }  // namespace
@@ -274,6 +330,9 @@ void addRoomRoutes(Router& r, Services& s) {
   r.add(verb::delete_, "/api/rooms/:id/favorite",
         [&s](Call& c) { return setFavorite(s, c, false); });
   r.add(verb::post, "/api/rooms/:id/invites", [&s](Call& c) { return createInvite(s, c); });
+  r.add(verb::get, "/api/rooms/:id/invites", [&s](Call& c) { return listInvites(s, c); });
+  r.add(verb::delete_, "/api/rooms/:id/invites/:inviteId",
+        [&s](Call& c) { return revokeInvite(s, c); });
   r.add(verb::post, "/api/invites/:token/accept", [&s](Call& c) { return acceptInvite(s, c); });
   r.add(verb::delete_, "/api/rooms/:id/members/:userId",
         [&s](Call& c) { return removeMember(s, c); });

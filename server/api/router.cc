@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <spdlog/spdlog.h>
+
 #include "base/ids.h"
 #include "net/static_files.h"
 
@@ -21,32 +23,46 @@ std::vector<std::string> split(std::string_view path) {
 
 }  // namespace
 
-std::optional<Session> sessionOf(Services& s, const net::Request& request) {
+Result<std::optional<Session>> sessionOf(Services& s, const net::Request& request) {
+  const std::optional<Session> none;
   auto header = request.find(net::http::field::cookie);
-  if (header == request.end()) return std::nullopt;
+  if (header == request.end()) return none;
   auto token = auth::cookieValue(header->value(), auth::kSessionCookie);
-  if (!token || token->empty() || token->size() > 128) return std::nullopt;
+  if (!token || token->empty() || token->size() > 128) return none;
   std::string hash = sha256Hex(*token);
   auto record = s.meta.sessionByHash(hash, nowMs());
-  if (!record) return std::nullopt;
-  auto user = s.meta.userById(record->userId);
-  if (!user) return std::nullopt;
-  return Session{std::move(*user), std::move(hash)};
+  if (!record.ok()) return record.error();
+  if (!*record) return none;
+  auto user = s.meta.userById((*record)->userId);
+  if (!user.ok()) return user.error();
+  if (!*user) return none;
+  return std::optional<Session>(Session{std::move(**user), std::move(hash)});
 }
 
 Result<model::RoomView> accessTo(Services& s, const model::Room& room,
                                  const std::string& userId) {
-  const store::Membership ties = s.meta.membership(room.id, userId);
-  model::RoomView v{room, ties.favorite, model::Role::kGuest, std::nullopt};
+  auto ties = s.meta.membership(room.id, userId);
+  if (!ties.ok()) return ties.error();
+  model::RoomView v{room, ties->favorite, model::Role::kGuest, std::nullopt};
   if (room.ownerId == userId) v.role = model::Role::kOwner;
-  else if (ties.member) v.role = model::Role::kMember;
+  else if (ties->member) v.role = model::Role::kMember;
   if (room.visibility == model::Visibility::kPrivate && v.role == model::Role::kGuest)
     return makeError("forbidden", "this room is private");
   return v;
 }
 
+net::Response Router::withSession(Services& s, const Entry& e, Call& call) {
+  auto session = sessionOf(s, call.request);
+  if (!session.ok()) return errorResponse(session.error());
+  if (!*session) return errorResponse("unauthenticated", "sign in first");
+  call.session = std::move(*session);
+  return e.route(call);
+}
+
 void Router::add(net::http::verb method, std::string pattern, Route route, bool needsSession) {
-  entries_.push_back({method, split(pattern), std::move(route), needsSession});
+  auto segments = split(pattern);
+  entries_.push_back({method, std::move(pattern), std::move(segments), std::move(route),
+                      needsSession});
 }
 
 net::Response Router::dispatch(Services& s, const net::Request& request,
@@ -70,11 +86,12 @@ net::Response Router::dispatch(Services& s, const net::Request& request,
     if (e.method != request.method()) continue;
     Call call{request, peer, std::move(params),
               parseQuery(q == std::string_view::npos ? "" : target.substr(q + 1)), std::nullopt};
-    if (e.needsSession) {
-      call.session = sessionOf(s, request);
-      if (!call.session) return errorResponse("unauthenticated", "sign in first");
+    net::Response res = e.needsSession ? withSession(s, e, call) : e.route(call);
+    if (res.result_int() >= 500) {
+      spdlog::error("{} {}: {} {}", std::string(request.method_string()), e.pattern,
+                    res.result_int(), res.body());
     }
-    return e.route(call);
+    return res;
   }
   if (pathMatched) {
     auto res = errorResponse("method_not_allowed", "method not allowed");

@@ -1,6 +1,9 @@
 // Router maps "METHOD /api/rooms/:id/..." patterns to route functions and
-// resolves the caller's session first where a route needs one (401 without).
-// Route functions run on the work pool and may block.
+// resolves the caller's session first where a route needs one (401 without,
+// 503 when the meta store cannot tell). Route functions run on the work pool
+// and may block. Every answer of 500 or more is logged with its route pattern
+// (never the path, which may hold an invite token); the meta store counts its
+// own failures.
 #pragma once
 
 #include <functional>
@@ -29,12 +32,15 @@ struct Call {
   std::optional<Session> session;
 };
 
-// The session of a request's cookie, if it is live.
-std::optional<Session> sessionOf(Services& s, const net::Request& request);
+// The session of a request's cookie: nullopt when there is none or it is not
+// live; an Error ("storage_unavailable") when the meta store cannot say, which
+// must never be answered as "signed out".
+Result<std::optional<Session>> sessionOf(Services& s, const net::Request& request);
 
 // The room as `userId` may see it, from its row: role owner/member/guest and
-// isFavorite; Error{"forbidden"} for a private room the user is not in. The
-// one access rule shared by the routes and the WebSocket upgrade.
+// isFavorite; Error{"forbidden"} for a private room the user is not in, or the
+// meta store's error. The one access rule shared by the routes and the
+// WebSocket upgrade.
 Result<model::RoomView> accessTo(Services& s, const model::Room& room, const std::string& userId);
 
 class Router {
@@ -47,10 +53,13 @@ class Router {
  private:
   struct Entry {
     net::http::verb method;
+    std::string pattern;
     std::vector<std::string> segments;
     Route route;
     bool needsSession;
   };
+  static net::Response withSession(Services& s, const Entry& e, Call& call);
+
   std::vector<Entry> entries_;
 };
 

@@ -40,10 +40,11 @@ int listRooms(const Config& config) {
   std::optional<model::Keyset> after;
   while (true) {
     auto page = (*meta)->publicRooms(after, 100);
-    for (const auto& r : page.rooms)
+    if (!page.ok()) return std::cerr << page.error().message << "\n", 1;
+    for (const auto& r : page->rooms)
       std::cout << r.id << "\t" << r.lastActiveAt << "\t" << r.name << "\n";
-    if (!page.hasMore || page.keys.empty()) break;
-    after = page.keys.back();
+    if (!page->hasMore || page->keys.empty()) break;
+    after = page->keys.back();
   }
   return 0;
 }

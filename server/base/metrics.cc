@@ -100,6 +100,8 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
        "Sockets closed because their outbound queue overflowed.", slowConsumersClosed.value());
   line(out, "roomchat_storage_errors_total", "counter", "Room commits that failed.",
        storageErrors.value());
+  line(out, "roomchat_meta_store_errors_total", "counter",
+       "Reads and writes of the meta database (meta.db) that failed.", metaStoreErrors.value());
   line(out, "roomchat_http_requests_total", "counter", "HTTP requests served.",
        httpRequests.value());
   out += commitSeconds.render("roomchat_commit_seconds", "Group commit latency.");

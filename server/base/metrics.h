@@ -77,6 +77,7 @@ struct Metrics {
   Counter framesRejected;      // client frames answered with an error
   Counter slowConsumersClosed;
   Counter storageErrors;       // failed room commits
+  Counter metaStoreErrors;     // meta.db reads and writes that failed (store::MetaStore)
   Counter httpRequests;
   Histogram commitSeconds{Histogram::kSecondsBuckets};   // group commit time
   Histogram batchSize{Histogram::kCountBuckets};         // messages per group commit

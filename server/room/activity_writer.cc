@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 namespace roomchat::room {
 
@@ -25,7 +26,12 @@ void ActivityWriter::drain() {
     batch.swap(pending_);
     scheduled_ = false;
   }
-  for (const auto& [id, at] : batch) meta_.touchRoom(id, at);
+  // A failed write is logged (and counted by the store); the room's next
+  // report carries its time forward again.
+  for (const auto& [id, at] : batch) {
+    if (Status st = meta_.touchRoom(id, at); !st.ok())
+      spdlog::warn("room {}: lastActiveAt not saved: {}", id, st.error().message);
+  }
 }
 
 }  // namespace roomchat::room

@@ -1,11 +1,19 @@
 // MetaStore is the global database: users, sessions, rooms, memberships,
-// favorites, invites and stickers. SqliteMetaStore implements it on one
-// embedded SQLite file (data/meta.db); a PostgreSQL implementation can take its
-// place without touching callers.
+// favorites, invites, removals and stickers. SqliteMetaStore implements it on
+// one embedded SQLite file (data/meta.db); a PostgreSQL implementation can take
+// its place without touching callers.
+//
+// Errors are values: every read and every write answers a Result or a Status,
+// and a failure to reach the database (a disk error, a corrupt file) is
+// Error{"storage_unavailable"} (or "internal"), never "not found", "false" or
+// an empty list. Lookups answer nullopt only when the row truly is not there.
+// Every such failure is also counted in metrics().metaStoreErrors; logging it
+// is the caller's (it knows what the user was doing).
 //
 // Thread safety: every method may be called from any thread. Calls block, so
 // callers run them on the work pool, never on an io thread or a room strand.
-// Multi-step operations (the room limit, favorites, membership) are atomic.
+// Multi-step operations (the room limit, favorites, membership, accepting an
+// invite, removing a member) are atomic.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +62,21 @@ struct StickerPage {
   bool hasMore = false;
 };
 
+// An invite link to a room. The link carries a secret token; the database
+// keeps only its hash, so an invite is named by `id` once it is made.
+struct Invite {
+  std::string id;
+  std::string roomId;
+  std::string createdBy;
+  int64_t createdAt = 0;
+  int64_t expiresAt = 0;
+};
+
+struct InvitePage {
+  std::vector<Invite> invites;  // newest first
+  bool hasMore = false;
+};
+
 class MetaStore {
  public:
   virtual ~MetaStore() = default;
@@ -61,10 +84,10 @@ class MetaStore {
   // Users. createUser fails with "username_taken" when the name exists.
   virtual Result<model::User> createUser(const model::User& user,
                                          const std::string& passwordHash) = 0;
-  virtual std::optional<UserRecord> userByUsername(const std::string& username) = 0;
-  virtual std::optional<model::User> userById(const std::string& id) = 0;
+  virtual Result<std::optional<UserRecord>> userByUsername(const std::string& username) = 0;
+  virtual Result<std::optional<model::User>> userById(const std::string& id) = 0;
   // Unknown ids are omitted; order follows `ids`.
-  virtual std::vector<model::User> usersByIds(const std::vector<std::string>& ids) = 0;
+  virtual Result<std::vector<model::User>> usersByIds(const std::vector<std::string>& ids) = 0;
   // Fields left nullopt are unchanged; an empty avatarKey removes the avatar.
   // "not_found" for an unknown user.
   virtual Result<model::User> updateUser(const std::string& id,
@@ -74,56 +97,75 @@ class MetaStore {
   // Sessions, keyed by the SHA-256 of the cookie token (never the token).
   virtual Status createSession(const std::string& tokenHash, const std::string& userId,
                                int64_t createdAt, int64_t expiresAt) = 0;
-  // Nothing when unknown or expired at `now`.
-  virtual std::optional<SessionRecord> sessionByHash(const std::string& tokenHash,
-                                                     int64_t now) = 0;
-  virtual void deleteSession(const std::string& tokenHash) = 0;
+  // nullopt when unknown or expired at `now`.
+  virtual Result<std::optional<SessionRecord>> sessionByHash(const std::string& tokenHash,
+                                                             int64_t now) = 0;
+  // Ok when the session is gone afterwards (also when it never existed): an
+  // error means it may still be valid.
+  virtual Status deleteSession(const std::string& tokenHash) = 0;
 
   // Rooms. createRoom checks the owner's room count and inserts atomically:
   // "room_limit" when the owner already has maxOwned rooms.
   virtual Status createRoom(const model::Room& room, int maxOwned) = 0;
-  virtual std::optional<model::Room> roomById(const std::string& id) = 0;
+  virtual Result<std::optional<model::Room>> roomById(const std::string& id) = 0;
   // Fields left nullopt are unchanged. "not_found" for an unknown room.
   virtual Result<model::Room> updateRoom(const std::string& id,
                                          const std::optional<std::string>& name,
                                          const std::optional<model::Visibility>& visibility) = 0;
-  // Removes the room with its memberships, favorites and invites.
+  // Removes the room with its memberships, favorites, invites and removals.
+  // "not_found" for an unknown room.
   virtual Status deleteRoom(const std::string& id) = 0;
-  // lastActiveAt = max(lastActiveAt, at).
-  virtual void touchRoom(const std::string& id, int64_t at) = 0;
-  virtual int64_t roomCount() = 0;
+  // lastActiveAt = max(lastActiveAt, at). Ok for an unknown room.
+  virtual Status touchRoom(const std::string& id, int64_t at) = 0;
+  virtual Result<int64_t> roomCount() = 0;
 
   // Lists, newest first by keyset; `after` is the last key of the previous page.
-  virtual RoomPage roomsOfUser(const std::string& userId, const std::optional<model::Keyset>& after,
-                               int limit) = 0;  // owned or member
-  virtual RoomPage publicRooms(const std::optional<model::Keyset>& after, int limit) = 0;
-  virtual RoomPage favoriteRooms(const std::string& userId, const std::optional<model::Keyset>& after,
-                                 int limit) = 0;
+  virtual Result<RoomPage> roomsOfUser(const std::string& userId,
+                                       const std::optional<model::Keyset>& after,
+                                       int limit) = 0;  // owned or member
+  virtual Result<RoomPage> publicRooms(const std::optional<model::Keyset>& after, int limit) = 0;
+  virtual Result<RoomPage> favoriteRooms(const std::string& userId,
+                                         const std::optional<model::Keyset>& after, int limit) = 0;
 
   // Membership and favorites (idempotent).
-  virtual bool isMember(const std::string& roomId, const std::string& userId) = 0;
+  virtual Result<bool> isMember(const std::string& roomId, const std::string& userId) = 0;
   // isMember and isFavorite in one lookup (every room view needs both).
-  virtual Membership membership(const std::string& roomId, const std::string& userId) = 0;
-  virtual void addMember(const std::string& roomId, const std::string& userId, int64_t at) = 0;
-  // True when a membership was removed.
-  virtual bool removeMember(const std::string& roomId, const std::string& userId) = 0;
-  virtual bool isFavorite(const std::string& roomId, const std::string& userId) = 0;
-  virtual void setFavorite(const std::string& roomId, const std::string& userId, bool favorite,
-                           int64_t at) = 0;
+  virtual Result<Membership> membership(const std::string& roomId, const std::string& userId) = 0;
+  virtual Status addMember(const std::string& roomId, const std::string& userId, int64_t at) = 0;
+  // Ends the user's membership and records the removal at `at`: from then on
+  // no invite made at or before `at` lets the user back in (acceptInvite).
+  // Recorded also for a user who was not a member. True when a membership
+  // was removed.
+  virtual Result<bool> removeMember(const std::string& roomId, const std::string& userId,
+                                    int64_t at) = 0;
+  virtual Result<bool> isFavorite(const std::string& roomId, const std::string& userId) = 0;
+  // Favoriting again keeps the original time.
+  virtual Status setFavorite(const std::string& roomId, const std::string& userId, bool favorite,
+                             int64_t at) = 0;
 
-  // Invites, keyed by the SHA-256 of the token. inviteRoom answers the room id
-  // of a live (unexpired) invite.
-  virtual Status createInvite(const std::string& tokenHash, const std::string& roomId,
-                              const std::string& createdBy, int64_t createdAt,
-                              int64_t expiresAt) = 0;
-  virtual std::optional<std::string> inviteRoom(const std::string& tokenHash, int64_t now) = 0;
+  // Invites, keyed by the SHA-256 of the token. createInvite also forgets the
+  // room's expired invites. REQUIRES: invite.id is a fresh id.
+  virtual Status createInvite(const Invite& invite, const std::string& tokenHash) = 0;
+  // The invite's room, with `userId` made a member of it (unless they own
+  // it), in one transaction. Errors: "not_found" (unknown, expired or revoked
+  // invite, or its room is gone), "forbidden" (the owner removed the user
+  // after this invite was made; a newer invite lets them back).
+  virtual Result<model::Room> acceptInvite(const std::string& tokenHash, const std::string& userId,
+                                           int64_t now) = 0;
+  // The room's unexpired invites, newest first (keyset: createdAt, id).
+  virtual Result<InvitePage> invites(const std::string& roomId, int64_t now,
+                                     const std::optional<model::Keyset>& after, int limit) = 0;
+  // The invite stops working at once. False when the room has no invite `inviteId`.
+  virtual Result<bool> revokeInvite(const std::string& roomId, const std::string& inviteId) = 0;
 
   // Stickers: a per-user library of blob keys. addSticker is idempotent on
   // (user, key) and answers the existing sticker on a repeat.
-  virtual StickerPage stickers(const std::string& userId, const std::optional<model::Keyset>& after,
-                               int limit) = 0;
-  virtual Sticker addSticker(const std::string& userId, const std::string& key, int64_t at) = 0;
-  virtual bool deleteSticker(const std::string& userId, const std::string& stickerId) = 0;
+  virtual Result<StickerPage> stickers(const std::string& userId,
+                                       const std::optional<model::Keyset>& after, int limit) = 0;
+  virtual Result<Sticker> addSticker(const std::string& userId, const std::string& key,
+                                     int64_t at) = 0;
+  // True when a sticker was deleted.
+  virtual Result<bool> deleteSticker(const std::string& userId, const std::string& stickerId) = 0;
 
   // Online backup of the database into `file` (SQLite backup API).
   virtual Status backupTo(const std::string& file) = 0;

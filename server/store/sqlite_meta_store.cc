@@ -8,18 +8,21 @@
 // queries are short index lookups, so the mutex is not the bottleneck at the
 // scale of one server; a pool of reader connections can come later.
 //
-// Integrity: memberships, favorites and invites reference rooms(id) with ON
-// DELETE CASCADE, so deleting a room removes them in the same statement.
-// User ids are not foreign keys (users are never deleted).
+// Integrity: memberships, favorites, invites and removals reference rooms(id)
+// with ON DELETE CASCADE, so deleting a room removes them in the same
+// statement. User ids are not foreign keys (users are never deleted).
 //
-// Reads that answer optional/bool/vector cannot report a storage failure
-// through the interface; they answer "nothing" instead.
+// Errors: every SQLite failure (prepare, step, commit) is returned, never read
+// as "no row"; a list stepped until an error is an error, not a short page.
+// Every public method runs through guarded(), which takes the mutex and
+// counts the failure in metrics().metaStoreErrors.
 #include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <mutex>
 
 #include "base/ids.h"
+#include "base/metrics.h"
 #include "store/meta_store.h"
 #include "store/sqlite.h"
 
@@ -86,6 +89,31 @@ CREATE TABLE stickers (
 );
 CREATE INDEX stickers_by_time ON stickers(user_id, created_at DESC, id DESC);
 )sql",
+    // 2: invites get an id (owners list and revoke them by it; the token is
+    // never stored), and removals are recorded so that an old invite does not
+    // let a removed member back in. Existing invites get random ids.
+    R"sql(
+CREATE TABLE invites_v2 (
+  token_hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO invites_v2 (token_hash, id, room_id, created_by, created_at, expires_at)
+  SELECT token_hash, lower(hex(randomblob(16))), room_id, created_by, created_at, expires_at
+  FROM invites;
+DROP TABLE invites;
+ALTER TABLE invites_v2 RENAME TO invites;
+CREATE INDEX invites_room ON invites(room_id, created_at DESC, id DESC);
+CREATE TABLE removals (
+  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  removed_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+)sql",
 };
 
 // ---- Statements. Keyset lists take (at, id) of the previous page's last row
@@ -144,8 +172,6 @@ constexpr const char* kFavoriteRooms =
     "WHERE f.user_id = ?1 AND f.created_at <= ?2 AND (f.created_at < ?2 OR f.room_id < ?3) "
     "ORDER BY f.created_at DESC, f.room_id DESC LIMIT ?4";
 
-#undef RC_ROOM_COLUMNS
-
 constexpr const char* kIsMember =
     "SELECT count(*) FROM memberships WHERE room_id = ?1 AND user_id = ?2";
 constexpr const char* kMembership =
@@ -156,6 +182,11 @@ constexpr const char* kAddMember =
     "ON CONFLICT DO NOTHING";
 constexpr const char* kRemoveMember =
     "DELETE FROM memberships WHERE room_id = ?1 AND user_id = ?2";
+// A later removal moves the time forward; an earlier one (a clock step) never
+// lets older invites work again.
+constexpr const char* kRecordRemoval =
+    "INSERT INTO removals (room_id, user_id, removed_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (room_id, user_id) DO UPDATE SET removed_at = max(removed_at, excluded.removed_at)";
 constexpr const char* kIsFavorite =
     "SELECT count(*) FROM favorites WHERE room_id = ?1 AND user_id = ?2";
 constexpr const char* kAddFavorite =
@@ -164,11 +195,24 @@ constexpr const char* kAddFavorite =
 constexpr const char* kRemoveFavorite =
     "DELETE FROM favorites WHERE room_id = ?1 AND user_id = ?2";
 
+constexpr const char* kPurgeInvites =
+    "DELETE FROM invites WHERE room_id = ?1 AND expires_at <= ?2";
 constexpr const char* kInsertInvite =
-    "INSERT INTO invites (token_hash, room_id, created_by, created_at, expires_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5)";
-constexpr const char* kInviteRoom =
-    "SELECT room_id FROM invites WHERE token_hash = ?1 AND expires_at > ?2";
+    "INSERT INTO invites (token_hash, id, room_id, created_by, created_at, expires_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+// The room (columns 0..5), when the invite was made, and when ?3 was last
+// removed from the room (NULL: never).
+constexpr const char* kInviteToAccept =
+    "SELECT " RC_ROOM_COLUMNS ", i.created_at, (SELECT removed_at FROM removals "
+    "WHERE room_id = i.room_id AND user_id = ?3) FROM invites i JOIN rooms r ON r.id = i.room_id "
+    "WHERE i.token_hash = ?1 AND i.expires_at > ?2";
+constexpr const char* kInvites =
+    "SELECT id, room_id, created_by, created_at, expires_at FROM invites WHERE room_id = ?1 "
+    "AND expires_at > ?2 AND created_at <= ?3 AND (created_at < ?3 OR id < ?4) "
+    "ORDER BY created_at DESC, id DESC LIMIT ?5";
+constexpr const char* kRevokeInvite = "DELETE FROM invites WHERE room_id = ?1 AND id = ?2";
+
+#undef RC_ROOM_COLUMNS
 
 constexpr const char* kStickers =
     "SELECT id, key, created_at FROM stickers WHERE user_id = ?1 AND created_at <= ?2 "
@@ -198,6 +242,23 @@ model::Room readRoom(const sql::Query& q) {
   return r;
 }
 
+Sticker readSticker(const sql::Query& q) { return Sticker{q.text(0), q.text(1), q.int64(2)}; }
+
+Invite readInvite(const sql::Query& q) {
+  return Invite{q.text(0), q.text(1), q.text(2), q.int64(3), q.int64(4)};
+}
+
+// Reads the one row a lookup may find: nullopt when there is none, an Error
+// when the statement fails.
+template <class Read>
+auto one(sql::Query& q, Read read) -> Result<std::optional<decltype(read(q))>> {
+  using Row = decltype(read(q));
+  int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<Row>();
+  if (rc != SQLITE_ROW) return q.error(rc);
+  return std::optional<Row>(read(q));
+}
+
 // Runs an UPDATE ... RETURNING of at most one row. The change commits only
 // when the statement runs to completion, so it is stepped to the end: a
 // failed commit is reported, not lost in a reset.
@@ -211,26 +272,45 @@ auto returning(sql::Query& q, Read read, const char* notFound) -> Result<decltyp
   return row;
 }
 
-Sticker readSticker(const sql::Query& q) { return Sticker{q.text(0), q.text(1), q.int64(2)}; }
+// Reads up to limit+1 rows into `out` (the extra row only proves there are
+// more, and sets hasMore). A step that fails part way is an error: a short
+// page would pass for the end of the list.
+template <class Read, class Row>
+Result<bool> readPage(sql::Query& q, int limit, Read read, std::vector<Row>& out) {
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    if (static_cast<int>(out.size()) == limit) return true;
+    out.push_back(read(q));
+  }
+  if (rc != SQLITE_DONE) return q.error(rc);
+  return false;
+}
 
 // The first page starts above every real key.
 model::Keyset startOf(const std::optional<model::Keyset>& after) {
   return after ? *after : model::Keyset{INT64_MAX, ""};
 }
 
-// Reads up to limit+1 rooms (column 6 = the sort time); the extra row only
-// proves there are more.
-RoomPage readRoomPage(sql::Query& q, int limit) {
+// Rooms with their sort time in column 6.
+Result<RoomPage> readRoomPage(sql::Query& q, int limit) {
   RoomPage page;
-  while (q.step() == SQLITE_ROW) {
-    if (static_cast<int>(page.rooms.size()) == limit) {
-      page.hasMore = true;
-      break;
-    }
-    page.rooms.push_back(readRoom(q));
-    page.keys.push_back(model::Keyset{q.int64(6), page.rooms.back().id});
+  std::vector<std::pair<model::Room, model::Keyset>> rows;
+  auto more = readPage(q, limit, [](const sql::Query& r) {
+    model::Room room = readRoom(r);
+    model::Keyset key{r.int64(6), room.id};
+    return std::pair(std::move(room), std::move(key));
+  }, rows);
+  if (!more.ok()) return more.error();
+  page.hasMore = *more;
+  for (auto& [room, key] : rows) {
+    page.rooms.push_back(std::move(room));
+    page.keys.push_back(std::move(key));
   }
   return page;
+}
+
+bool isStorageFailure(const Error& e) {
+  return e.code == "storage_unavailable" || e.code == "internal";
 }
 
 class SqliteMetaStore final : public MetaStore {
@@ -239,255 +319,335 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<model::User> createUser(const model::User& user,
                                  const std::string& passwordHash) override {
-    std::lock_guard lock(mu_);
-    model::User created = user;
-    if (created.id.empty()) created.id = randomId();
-    sql::Transaction txn(*db_);
-    if (Status s = txn.beginImmediate(); !s) return s.error();
-    auto taken = count(kUsernameExists, user.username);
-    if (!taken) return taken.error();
-    if (*taken > 0) return makeError("username_taken", "username is taken");
-    auto q = db_->query(kInsertUser);
-    if (!q) return q.error();
-    q->bind(1, created.id).bind(2, created.username).bind(3, created.displayName);
-    q->bind(4, created.avatarKey).bind(5, passwordHash).bind(6, nowMs());
-    if (Status s = q->run(); !s) return s.error();
-    if (Status s = txn.commit(); !s) return s.error();
-    return created;
+    return guarded([&]() -> Result<model::User> {
+      model::User created = user;
+      if (created.id.empty()) created.id = randomId();
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s.error();
+      auto taken = count(kUsernameExists, user.username);
+      if (!taken) return taken.error();
+      if (*taken > 0) return makeError("username_taken", "username is taken");
+      Status s = run(kInsertUser, created.id, created.username, created.displayName,
+                     created.avatarKey, passwordHash, nowMs());
+      if (!s) return s.error();
+      if (s = txn.commit(); !s) return s.error();
+      return created;
+    });
   }
 
-  std::optional<UserRecord> userByUsername(const std::string& username) override {
-    std::lock_guard lock(mu_);
-    auto q = db_->query(kUserByUsername);
-    if (!q) return std::nullopt;
-    q->bind(1, username);
-    if (q->step() != SQLITE_ROW) return std::nullopt;
-    return UserRecord{readUser(*q), q->text(4)};
+  Result<std::optional<UserRecord>> userByUsername(const std::string& username) override {
+    return guarded([&]() -> Result<std::optional<UserRecord>> {
+      auto q = db_->query(kUserByUsername);
+      if (!q) return q.error();
+      q->bind(1, username);
+      return one(*q, [](const sql::Query& r) { return UserRecord{readUser(r), r.text(4)}; });
+    });
   }
 
-  std::optional<model::User> userById(const std::string& id) override {
-    std::lock_guard lock(mu_);
-    return findUser(id);
+  Result<std::optional<model::User>> userById(const std::string& id) override {
+    return guarded([&] { return findUser(id); });
   }
 
-  std::vector<model::User> usersByIds(const std::vector<std::string>& ids) override {
-    std::lock_guard lock(mu_);
-    std::vector<model::User> users;
-    for (const auto& id : ids) {
-      if (auto user = findUser(id)) users.push_back(std::move(*user));
-    }
-    return users;
+  Result<std::vector<model::User>> usersByIds(const std::vector<std::string>& ids) override {
+    return guarded([&]() -> Result<std::vector<model::User>> {
+      std::vector<model::User> users;
+      for (const auto& id : ids) {
+        auto user = findUser(id);
+        if (!user.ok()) return user.error();
+        if (*user) users.push_back(std::move(**user));
+      }
+      return users;
+    });
   }
 
   Result<model::User> updateUser(const std::string& id,
                                  const std::optional<std::string>& displayName,
                                  const std::optional<std::string>& avatarKey) override {
-    std::lock_guard lock(mu_);
-    auto q = db_->query(kUpdateUser);
-    if (!q) return q.error();
-    q->bind(1, id).bind(2, displayName).bind(3, avatarKey);
-    return returning(*q, readUser, "unknown user");
+    return guarded([&]() -> Result<model::User> {
+      auto q = db_->query(kUpdateUser);
+      if (!q) return q.error();
+      q->bind(1, id).bind(2, displayName).bind(3, avatarKey);
+      return returning(*q, readUser, "unknown user");
+    });
   }
 
   Status createSession(const std::string& tokenHash, const std::string& userId, int64_t createdAt,
                        int64_t expiresAt) override {
-    std::lock_guard lock(mu_);
-    // Expired sessions are never read again; a sign-in sweeps the user's.
-    if (Status s = run(kPurgeSessions, userId, createdAt); !s) return s;
-    return run(kInsertSession, tokenHash, userId, createdAt, expiresAt);
+    return guarded([&]() -> Status {
+      // Expired sessions are never read again; a sign-in sweeps the user's.
+      if (Status s = run(kPurgeSessions, userId, createdAt); !s) return s;
+      return run(kInsertSession, tokenHash, userId, createdAt, expiresAt);
+    });
   }
 
-  std::optional<SessionRecord> sessionByHash(const std::string& tokenHash, int64_t now) override {
-    std::lock_guard lock(mu_);
-    auto q = db_->query(kSessionByHash);
-    if (!q) return std::nullopt;
-    q->bind(1, tokenHash).bind(2, now);
-    if (q->step() != SQLITE_ROW) return std::nullopt;
-    return SessionRecord{q->text(0), q->int64(1)};
+  Result<std::optional<SessionRecord>> sessionByHash(const std::string& tokenHash,
+                                                     int64_t now) override {
+    return guarded([&]() -> Result<std::optional<SessionRecord>> {
+      auto q = db_->query(kSessionByHash);
+      if (!q) return q.error();
+      q->bind(1, tokenHash).bind(2, now);
+      return one(*q, [](const sql::Query& r) { return SessionRecord{r.text(0), r.int64(1)}; });
+    });
   }
 
-  void deleteSession(const std::string& tokenHash) override {
-    std::lock_guard lock(mu_);
-    (void)run(kDeleteSession, tokenHash);
+  Status deleteSession(const std::string& tokenHash) override {
+    return guarded([&] { return run(kDeleteSession, tokenHash); });
   }
 
   Status createRoom(const model::Room& room, int maxOwned) override {
-    std::lock_guard lock(mu_);
-    sql::Transaction txn(*db_);
-    if (Status s = txn.beginImmediate(); !s) return s;
-    auto owned = count(kOwnedCount, room.ownerId, int64_t{maxOwned});
-    if (!owned) return owned.error();
-    if (*owned >= maxOwned) {
-      return makeError("room_limit", "at most " + std::to_string(maxOwned) + " rooms per owner");
-    }
-    Status s = run(kInsertRoom, room.id, room.name, model::toString(room.visibility), room.ownerId,
-                   room.createdAt, room.lastActiveAt);
-    if (!s) return s;
-    return txn.commit();
+    return guarded([&]() -> Status {
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s;
+      auto owned = count(kOwnedCount, room.ownerId, int64_t{maxOwned});
+      if (!owned) return owned.error();
+      if (*owned >= maxOwned) {
+        return makeError("room_limit", "at most " + std::to_string(maxOwned) + " rooms per owner");
+      }
+      Status s = run(kInsertRoom, room.id, room.name, model::toString(room.visibility),
+                     room.ownerId, room.createdAt, room.lastActiveAt);
+      if (!s) return s;
+      return txn.commit();
+    });
   }
 
-  std::optional<model::Room> roomById(const std::string& id) override {
-    std::lock_guard lock(mu_);
-    auto q = db_->query(kRoomById);
-    if (!q) return std::nullopt;
-    q->bind(1, id);
-    if (q->step() != SQLITE_ROW) return std::nullopt;
-    return readRoom(*q);
+  Result<std::optional<model::Room>> roomById(const std::string& id) override {
+    return guarded([&]() -> Result<std::optional<model::Room>> {
+      auto q = db_->query(kRoomById);
+      if (!q) return q.error();
+      q->bind(1, id);
+      return one(*q, readRoom);
+    });
   }
 
   Result<model::Room> updateRoom(const std::string& id, const std::optional<std::string>& name,
                                  const std::optional<model::Visibility>& visibility) override {
-    std::lock_guard lock(mu_);
-    auto q = db_->query(kUpdateRoom);
-    if (!q) return q.error();
-    q->bind(1, id).bind(2, name);
-    if (visibility) q->bind(3, model::toString(*visibility));
-    return returning(*q, readRoom, "unknown room");
+    return guarded([&]() -> Result<model::Room> {
+      auto q = db_->query(kUpdateRoom);
+      if (!q) return q.error();
+      q->bind(1, id).bind(2, name);
+      if (visibility) q->bind(3, model::toString(*visibility));
+      return returning(*q, readRoom, "unknown room");
+    });
   }
 
   Status deleteRoom(const std::string& id) override {
-    std::lock_guard lock(mu_);
-    if (Status s = run(kDeleteRoom, id); !s) return s;  // cascades, see the top
-    if (db_->changes() == 0) return makeError("not_found", "unknown room");
-    return Ok{};
+    return guarded([&]() -> Status {
+      if (Status s = run(kDeleteRoom, id); !s) return s;  // cascades, see the top
+      if (db_->changes() == 0) return makeError("not_found", "unknown room");
+      return Ok{};
+    });
   }
 
-  void touchRoom(const std::string& id, int64_t at) override {
-    std::lock_guard lock(mu_);
-    (void)run(kTouchRoom, id, at);
+  Status touchRoom(const std::string& id, int64_t at) override {
+    return guarded([&] { return run(kTouchRoom, id, at); });
   }
 
-  int64_t roomCount() override {
-    std::lock_guard lock(mu_);
-    auto n = count(kRoomCount);
-    return n.ok() ? *n : 0;
+  Result<int64_t> roomCount() override {
+    return guarded([&] { return count(kRoomCount); });
   }
 
-  RoomPage roomsOfUser(const std::string& userId, const std::optional<model::Keyset>& after,
-                       int limit) override {
-    std::lock_guard lock(mu_);
-    model::Keyset start = startOf(after);
-    auto q = db_->query(kRoomsOfUser);
-    if (!q) return {};
-    q->bind(1, userId).bind(2, start.at).bind(3, start.id).bind(4, fetchCount(limit));
-    return readRoomPage(*q, limit);
+  Result<RoomPage> roomsOfUser(const std::string& userId, const std::optional<model::Keyset>& after,
+                               int limit) override {
+    return guarded([&]() -> Result<RoomPage> {
+      model::Keyset start = startOf(after);
+      auto q = db_->query(kRoomsOfUser);
+      if (!q) return q.error();
+      q->bind(1, userId).bind(2, start.at).bind(3, start.id).bind(4, fetchCount(limit));
+      return readRoomPage(*q, limit);
+    });
   }
 
-  RoomPage publicRooms(const std::optional<model::Keyset>& after, int limit) override {
-    std::lock_guard lock(mu_);
-    model::Keyset start = startOf(after);
-    auto q = db_->query(kPublicRooms);
-    if (!q) return {};
-    q->bind(1, start.at).bind(2, start.id).bind(3, fetchCount(limit));
-    return readRoomPage(*q, limit);
+  Result<RoomPage> publicRooms(const std::optional<model::Keyset>& after, int limit) override {
+    return guarded([&]() -> Result<RoomPage> {
+      model::Keyset start = startOf(after);
+      auto q = db_->query(kPublicRooms);
+      if (!q) return q.error();
+      q->bind(1, start.at).bind(2, start.id).bind(3, fetchCount(limit));
+      return readRoomPage(*q, limit);
+    });
   }
 
-  RoomPage favoriteRooms(const std::string& userId, const std::optional<model::Keyset>& after,
-                         int limit) override {
-    std::lock_guard lock(mu_);
-    model::Keyset start = startOf(after);
-    auto q = db_->query(kFavoriteRooms);
-    if (!q) return {};
-    q->bind(1, userId).bind(2, start.at).bind(3, start.id).bind(4, fetchCount(limit));
-    return readRoomPage(*q, limit);
+  Result<RoomPage> favoriteRooms(const std::string& userId,
+                                 const std::optional<model::Keyset>& after, int limit) override {
+    return guarded([&]() -> Result<RoomPage> {
+      model::Keyset start = startOf(after);
+      auto q = db_->query(kFavoriteRooms);
+      if (!q) return q.error();
+      q->bind(1, userId).bind(2, start.at).bind(3, start.id).bind(4, fetchCount(limit));
+      return readRoomPage(*q, limit);
+    });
   }
 
-  bool isMember(const std::string& roomId, const std::string& userId) override {
-    std::lock_guard lock(mu_);
-    auto n = count(kIsMember, roomId, userId);
-    return n.ok() && *n > 0;
+  Result<bool> isMember(const std::string& roomId, const std::string& userId) override {
+    return guarded([&] { return exists(kIsMember, roomId, userId); });
   }
 
-  Membership membership(const std::string& roomId, const std::string& userId) override {
-    std::lock_guard lock(mu_);
-    auto q = db_->query(kMembership);
-    if (!q) return {};
-    q->bind(1, roomId).bind(2, userId);
-    if (q->step() != SQLITE_ROW) return {};
-    return Membership{q->int64(0) != 0, q->int64(1) != 0};
+  Result<Membership> membership(const std::string& roomId, const std::string& userId) override {
+    return guarded([&]() -> Result<Membership> {
+      auto q = db_->query(kMembership);
+      if (!q) return q.error();
+      q->bind(1, roomId).bind(2, userId);
+      auto row = one(*q, [](const sql::Query& r) {
+        return Membership{r.int64(0) != 0, r.int64(1) != 0};
+      });
+      if (!row.ok()) return row.error();
+      return row->value_or(Membership{});  // the query always answers one row
+    });
   }
 
-  void addMember(const std::string& roomId, const std::string& userId, int64_t at) override {
-    std::lock_guard lock(mu_);
-    (void)run(kAddMember, roomId, userId, at);
+  Status addMember(const std::string& roomId, const std::string& userId, int64_t at) override {
+    return guarded([&] { return run(kAddMember, roomId, userId, at); });
   }
 
-  bool removeMember(const std::string& roomId, const std::string& userId) override {
-    std::lock_guard lock(mu_);
-    return run(kRemoveMember, roomId, userId).ok() && db_->changes() > 0;
+  Result<bool> removeMember(const std::string& roomId, const std::string& userId,
+                            int64_t at) override {
+    return guarded([&]() -> Result<bool> {
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s.error();
+      if (Status s = run(kRemoveMember, roomId, userId); !s) return s.error();
+      const bool removed = db_->changes() > 0;
+      if (Status s = run(kRecordRemoval, roomId, userId, at); !s) return s.error();
+      if (Status s = txn.commit(); !s) return s.error();
+      return removed;
+    });
   }
 
-  bool isFavorite(const std::string& roomId, const std::string& userId) override {
-    std::lock_guard lock(mu_);
-    auto n = count(kIsFavorite, roomId, userId);
-    return n.ok() && *n > 0;
+  Result<bool> isFavorite(const std::string& roomId, const std::string& userId) override {
+    return guarded([&] { return exists(kIsFavorite, roomId, userId); });
   }
 
   // Favoriting again keeps the original time, so the list order is stable.
-  void setFavorite(const std::string& roomId, const std::string& userId, bool favorite,
-                   int64_t at) override {
-    std::lock_guard lock(mu_);
-    if (favorite) {
-      (void)run(kAddFavorite, roomId, userId, at);
-    } else {
-      (void)run(kRemoveFavorite, roomId, userId);
-    }
+  Status setFavorite(const std::string& roomId, const std::string& userId, bool favorite,
+                     int64_t at) override {
+    return guarded([&] {
+      return favorite ? run(kAddFavorite, roomId, userId, at)
+                      : run(kRemoveFavorite, roomId, userId);
+    });
   }
 
-  Status createInvite(const std::string& tokenHash, const std::string& roomId,
-                      const std::string& createdBy, int64_t createdAt,
-                      int64_t expiresAt) override {
-    std::lock_guard lock(mu_);
-    return run(kInsertInvite, tokenHash, roomId, createdBy, createdAt, expiresAt);
+  Status createInvite(const Invite& invite, const std::string& tokenHash) override {
+    return guarded([&]() -> Status {
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s;
+      if (Status s = run(kPurgeInvites, invite.roomId, invite.createdAt); !s) return s;
+      Status s = run(kInsertInvite, tokenHash, invite.id, invite.roomId, invite.createdBy,
+                     invite.createdAt, invite.expiresAt);
+      if (!s) return s;
+      return txn.commit();
+    });
   }
 
-  std::optional<std::string> inviteRoom(const std::string& tokenHash, int64_t now) override {
-    std::lock_guard lock(mu_);
-    auto q = db_->query(kInviteRoom);
-    if (!q) return std::nullopt;
-    q->bind(1, tokenHash).bind(2, now);
-    if (q->step() != SQLITE_ROW) return std::nullopt;
-    return q->text(0);
-  }
-
-  StickerPage stickers(const std::string& userId, const std::optional<model::Keyset>& after,
-                       int limit) override {
-    std::lock_guard lock(mu_);
-    model::Keyset start = startOf(after);
-    auto q = db_->query(kStickers);
-    if (!q) return {};
-    q->bind(1, userId).bind(2, start.at).bind(3, start.id).bind(4, fetchCount(limit));
-    StickerPage page;
-    while (q->step() == SQLITE_ROW) {
-      if (static_cast<int>(page.stickers.size()) == limit) {
-        page.hasMore = true;
-        break;
+  Result<model::Room> acceptInvite(const std::string& tokenHash, const std::string& userId,
+                                   int64_t now) override {
+    return guarded([&]() -> Result<model::Room> {
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s.error();
+      auto q = db_->query(kInviteToAccept);
+      if (!q) return q.error();
+      q->bind(1, tokenHash).bind(2, now).bind(3, userId);
+      struct Found {
+        model::Room room;
+        int64_t invitedAt;
+        std::optional<int64_t> removedAt;
+      };
+      auto found = one(*q, [](const sql::Query& r) {
+        return Found{readRoom(r), r.int64(6), r.optInt64(7)};
+      });
+      if (!found.ok()) return found.error();
+      if (!*found) return makeError("not_found", "this invite is unknown or has expired");
+      const Found& f = **found;
+      if (f.removedAt && *f.removedAt >= f.invitedAt)
+        return makeError("forbidden",
+                         "you were removed from this room; ask its owner for a new invite");
+      if (f.room.ownerId != userId) {
+        if (Status s = run(kAddMember, f.room.id, userId, now); !s) return s.error();
       }
-      page.stickers.push_back(readSticker(*q));
-    }
-    return page;
+      if (Status s = txn.commit(); !s) return s.error();
+      return f.room;
+    });
   }
 
-  // On a storage failure the answer has an empty id.
-  Sticker addSticker(const std::string& userId, const std::string& key, int64_t at) override {
-    std::lock_guard lock(mu_);
-    if (!run(kInsertSticker, randomId(), userId, key, at)) return Sticker{};
-    auto q = db_->query(kStickerByKey);
-    if (!q) return Sticker{};
-    q->bind(1, userId).bind(2, key);
-    if (q->step() != SQLITE_ROW) return Sticker{};
-    return readSticker(*q);
+  Result<InvitePage> invites(const std::string& roomId, int64_t now,
+                             const std::optional<model::Keyset>& after, int limit) override {
+    return guarded([&]() -> Result<InvitePage> {
+      model::Keyset start = startOf(after);
+      auto q = db_->query(kInvites);
+      if (!q) return q.error();
+      q->bind(1, roomId).bind(2, now).bind(3, start.at).bind(4, start.id);
+      q->bind(5, fetchCount(limit));
+      InvitePage page;
+      auto more = readPage(*q, limit, readInvite, page.invites);
+      if (!more.ok()) return more.error();
+      page.hasMore = *more;
+      return page;
+    });
   }
 
-  bool deleteSticker(const std::string& userId, const std::string& stickerId) override {
-    std::lock_guard lock(mu_);
-    return run(kDeleteSticker, stickerId, userId).ok() && db_->changes() > 0;
+  Result<bool> revokeInvite(const std::string& roomId, const std::string& inviteId) override {
+    return guarded([&]() -> Result<bool> {
+      if (Status s = run(kRevokeInvite, roomId, inviteId); !s) return s.error();
+      return db_->changes() > 0;
+    });
   }
 
-  Status backupTo(const std::string& file) override;
+  Result<StickerPage> stickers(const std::string& userId, const std::optional<model::Keyset>& after,
+                               int limit) override {
+    return guarded([&]() -> Result<StickerPage> {
+      model::Keyset start = startOf(after);
+      auto q = db_->query(kStickers);
+      if (!q) return q.error();
+      q->bind(1, userId).bind(2, start.at).bind(3, start.id).bind(4, fetchCount(limit));
+      StickerPage page;
+      auto more = readPage(*q, limit, readSticker, page.stickers);
+      if (!more.ok()) return more.error();
+      page.hasMore = *more;
+      return page;
+    });
+  }
+
+  Result<Sticker> addSticker(const std::string& userId, const std::string& key,
+                             int64_t at) override {
+    return guarded([&]() -> Result<Sticker> {
+      if (Status s = run(kInsertSticker, randomId(), userId, key, at); !s) return s.error();
+      auto q = db_->query(kStickerByKey);
+      if (!q) return q.error();
+      q->bind(1, userId).bind(2, key);
+      auto sticker = one(*q, readSticker);
+      if (!sticker.ok()) return sticker.error();
+      // The row was inserted or already there, under the same mutex.
+      if (!*sticker) return makeError("internal", "the sticker just stored is missing");
+      return std::move(**sticker);
+    });
+  }
+
+  Result<bool> deleteSticker(const std::string& userId, const std::string& stickerId) override {
+    return guarded([&]() -> Result<bool> {
+      if (Status s = run(kDeleteSticker, stickerId, userId); !s) return s.error();
+      return db_->changes() > 0;
+    });
+  }
+
+  // A failed backup leaves no partial copy behind (the previous one stays).
+  Status backupTo(const std::string& file) override {
+    Status s = copyInSteps(file);
+    if (s.ok()) return s;
+    std::remove((file + ".partial").c_str());
+    if (isStorageFailure(s.error())) metrics().metaStoreErrors.inc();
+    return s;
+  }
 
  private:
   static int64_t fetchCount(int limit) { return static_cast<int64_t>(std::max(limit, 0)) + 1; }
+
+  // Runs `body` (a public method's work) under the mutex, and counts the
+  // storage failure it answers, if any.
+  template <class Body>
+  auto guarded(Body body) -> decltype(body()) {
+    std::lock_guard lock(mu_);
+    auto result = body();
+    if (!result.ok() && isStorageFailure(result.error())) metrics().metaStoreErrors.inc();
+    return result;
+  }
 
   // Binds args to ?1, ?2, ... in order.
   template <class... Args>
@@ -515,13 +675,22 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   // REQUIRES: mu_ held.
-  std::optional<model::User> findUser(const std::string& id) {
-    auto q = db_->query(kUserById);
-    if (!q) return std::nullopt;
-    q->bind(1, id);
-    if (q->step() != SQLITE_ROW) return std::nullopt;
-    return readUser(*q);
+  template <class... Args>
+  Result<bool> exists(const char* sqlText, const Args&... args) {
+    auto n = count(sqlText, args...);
+    if (!n.ok()) return n.error();
+    return *n > 0;
   }
+
+  // REQUIRES: mu_ held.
+  Result<std::optional<model::User>> findUser(const std::string& id) {
+    auto q = db_->query(kUserById);
+    if (!q) return q.error();
+    q->bind(1, id);
+    return one(*q, readUser);
+  }
+
+  Status copyInSteps(const std::string& file);
 
   std::mutex mu_;
   std::unique_ptr<sql::Connection> db_;  // guarded by mu_
@@ -532,7 +701,7 @@ class SqliteMetaStore final : public MetaStore {
 // steps with the mutex released in between, so callers are not stalled for
 // the whole copy; writes made meanwhile through this same connection are
 // carried into the backup by SQLite.
-Status SqliteMetaStore::backupTo(const std::string& file) {
+Status SqliteMetaStore::copyInSteps(const std::string& file) {
   constexpr int kPagesPerStep = 256;
   constexpr int kMaxBusyRetries = 500;
   std::string partial = file + ".partial";

@@ -7,7 +7,11 @@
 //   writes can be made to fail with SQLITE_FULL, to show that a full disk
 //   leaves nothing half written, and whose reads can be made to fail with
 //   SQLITE_IOERR_READ, to show that a read failure is reported, not taken
-//   for an empty room.
+//   for an empty room, and whose WAL locks can be made to fail, so that no
+//   transaction can start even when every page it needs is cached (a warm
+//   meta.db answers most reads from memory). FaultVfs::only() limits the
+//   faults to files opened afterwards whose path contains a given text
+//   (e.g. "meta.db": the room files keep working).
 // - rawExec: runs SQL on a file through a separate connection, to tamper with
 //   a database the way another binary (older, newer, broken) would.
 // - openDescriptors: how many SQLite connections this process has on a file.
@@ -20,6 +24,7 @@
 #include <thread>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <string>
 
 #include "base/ids.h"
@@ -92,6 +97,21 @@ class FaultVfs {
   static inline std::atomic<bool> stallReads{false};
   static inline std::atomic<int> stalledReads{0};
 
+  // When >= 0: that many more reads succeed, then every read fails until it
+  // is set back to -1 (a disk that dies in the middle of a query).
+  static inline std::atomic<long> readsBeforeFailure{-1};
+  // While set, taking a WAL lock (every transaction takes one to start)
+  // answers SQLITE_IOERR_SHMLOCK. Unlocking still works.
+  static inline std::atomic<bool> failLocks{false};
+
+  // Files opened from now on are subject to the faults only when their path
+  // contains `part` ("" : every file, the default). Files already open keep
+  // their setting.
+  static void only(std::string part) {
+    std::lock_guard lock(filterMu_);
+    filter_ = std::move(part);
+  }
+
   // Idempotent. Every connection opened afterwards goes through the shim.
   static void install() {
     static const bool installed = [] {
@@ -110,6 +130,7 @@ class FaultVfs {
   struct Shim {
     sqlite3_file base;
     bool readOnly;
+    bool faulty;  // the faults apply to this file
     sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
   };
   static Shim* shim(sqlite3_file* f) { return reinterpret_cast<Shim*>(f); }
@@ -121,14 +142,28 @@ class FaultVfs {
                   int* outFlags) {
     Shim* s = shim(file);
     s->readOnly = (flags & SQLITE_OPEN_READONLY) != 0;
+    s->faulty = matches(name);
     std::memset(s->real(), 0, real_->szOsFile);
     int rc = real_->xOpen(real_, name, s->real(), flags, outFlags);
     s->base.pMethods = s->real()->pMethods != nullptr ? &methods_ : nullptr;
     return rc;
   }
 
+  static bool matches(const char* name) {
+    std::lock_guard lock(filterMu_);
+    return filter_.empty() || (name != nullptr && std::strstr(name, filter_.c_str()) != nullptr);
+  }
+
+  static bool readFails() {
+    if (failReads) return true;
+    long left = readsBeforeFailure.load();
+    while (left > 0 && !readsBeforeFailure.compare_exchange_weak(left, left - 1)) {
+    }
+    return left == 0;
+  }
+
   static int write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
-    if (failWrites) return SQLITE_FULL;
+    if (failWrites && shim(f)->faulty) return SQLITE_FULL;
     return realMethods(f)->xWrite(shim(f)->real(), data, n, offset);
   }
 
@@ -138,7 +173,7 @@ class FaultVfs {
       while (stallReads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       --stalledReads;
     }
-    if (failReads) return SQLITE_IOERR_READ;
+    if (shim(f)->faulty && readFails()) return SQLITE_IOERR_READ;
     return realMethods(f)->xRead(shim(f)->real(), data, n, offset);
   }
 
@@ -156,13 +191,18 @@ class FaultVfs {
   RC_FORWARD(xDeviceCharacteristics, (sqlite3_file * f))
   RC_FORWARD(xShmMap, (sqlite3_file * f, int pg, int sz, int extend, void volatile** p), pg, sz,
              extend, p)
-  RC_FORWARD(xShmLock, (sqlite3_file * f, int offset, int n, int flags), offset, n, flags)
+  static int xShmLock(sqlite3_file* f, int offset, int n, int flags) {
+    if (failLocks && shim(f)->faulty && (flags & SQLITE_SHM_LOCK) != 0) return SQLITE_IOERR_SHMLOCK;
+    return realMethods(f)->xShmLock(shim(f)->real(), offset, n, flags);
+  }
   RC_FORWARD(xShmUnmap, (sqlite3_file * f, int deleteFlag), deleteFlag)
   RC_FORWARD(xFetch, (sqlite3_file * f, sqlite3_int64 o, int n, void** p), o, n, p)
   RC_FORWARD(xUnfetch, (sqlite3_file * f, sqlite3_int64 o, void* p), o, p)
 #undef RC_FORWARD
   static void xShmBarrier(sqlite3_file* f) { realMethods(f)->xShmBarrier(shim(f)->real()); }
 
+  static inline std::mutex filterMu_;
+  static inline std::string filter_;  // guarded by filterMu_
   static inline sqlite3_vfs* real_ = nullptr;
   static inline sqlite3_vfs vfs_{};
   static inline const sqlite3_io_methods methods_ = {
