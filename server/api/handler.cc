@@ -136,8 +136,7 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   auto view = accessTo(s_, *info, userId);
   if (!view.ok()) return refuse(view.error());
   room::Member member{session->user, view->role, view->isFavorite, ""};
-  auto query = parseQuery(request.target().substr(
-      std::min(request.target().size(), request.target().find('?') + 1)));
+  auto query = parseQuery(queryOf(request.target()));
   if (auto tab = query.find("tab"); tab != query.end() && isValidId(tab->second))
     member.tabId = tab->second;
 

@@ -59,6 +59,11 @@ std::optional<std::string> formDecode(std::string_view s) {
 
 }  // namespace
 
+std::string_view queryOf(std::string_view target) {
+  const size_t mark = target.find('?');
+  return mark == std::string_view::npos ? std::string_view{} : target.substr(mark + 1);
+}
+
 std::map<std::string, std::string> parseQuery(std::string_view query) {
   std::map<std::string, std::string> out;
   while (!query.empty()) {

@@ -22,6 +22,16 @@ TEST(HttpUtil, QueryIsDecodedAndTheFirstRepeatWins) {
   EXPECT_EQ(q["c"], "");
 }
 
+TEST(HttpUtil, TheQueryIsWhatFollowsTheFirstQuestionMark) {
+  EXPECT_EQ(queryOf("/api/rooms/abc/ws?tab=t1&x=1"), "tab=t1&x=1");
+  EXPECT_EQ(queryOf("/a?b?c"), "b?c");
+  EXPECT_EQ(queryOf("/a?"), "");
+  // No '?': there is no query, and the path is not one.
+  EXPECT_EQ(queryOf("/api/rooms/abc/ws"), "");
+  EXPECT_EQ(queryOf("/tab=t1"), "");
+  EXPECT_TRUE(parseQuery(queryOf("/api/rooms/abc/ws")).empty());
+}
+
 TEST(HttpUtil, IntParamsAreStrict) {
   auto ok = intParam({{"limit", "25"}}, "limit", 1, 100);
   ASSERT_TRUE(ok.ok());

@@ -69,7 +69,7 @@ net::Response Router::dispatch(Services& s, const net::Request& request,
     pathMatched = true;
     if (e.method != request.method()) continue;
     Call call{request, peer, std::move(params),
-              parseQuery(q == std::string_view::npos ? "" : target.substr(q + 1)), std::nullopt};
+              parseQuery(queryOf(target)), std::nullopt};
     if (e.needsSession) {
       call.session = sessionOf(s, request);
       if (!call.session) return errorResponse("unauthenticated", "sign in first");
