@@ -169,6 +169,46 @@ TEST_F(HttpMisuse, LowercaseMethodsAre400) {
   EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok.substr(0, 300);
 }
 
+// A JSON route reads only JSON: a text/plain body is what a cross-site form
+// can send without a preflight, so it is refused before the route runs.
+TEST_F(HttpMisuse, AJsonBodyOfAnotherMediaTypeIs415AndNothingHappens) {
+  TestUser u = newUser();
+  const std::string room = R"({"name":"plain","visibility":"public"})";
+  for (const std::string type : {"text/plain", "text/plain; charset=utf-8", "application/jsonx",
+                                 "application/x-www-form-urlencoded", "multipart/form-data",
+                                 "", "json"}) {
+    auto res = u.http.request("POST", "/api/rooms", room, {}, type);
+    EXPECT_EQ(res.status, 415) << "'" << type << "': " << res.describe();
+    EXPECT_TRUE(res.isErrorShape()) << res.body;
+    EXPECT_EQ(res.errorCode(), "unsupported_media_type") << res.body;
+  }
+  // No Content-Type at all.
+  std::string raw = "POST /api/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " +
+                    u.http.cookieHeader() + "\r\nContent-Length: " +
+                    std::to_string(room.size()) + "\r\n\r\n" + room;
+  std::string reply = rawExchange(port(), raw);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 415", 0), 0u) << reply.substr(0, 300);
+  auto patch = u.http.request("PATCH", "/api/me", R"({"displayName":"Plain Text"})", {},
+                              "text/plain");
+  EXPECT_EQ(patch.status, 415) << patch.describe();
+  auto signup = anonymous().request(
+      "POST", "/api/auth/signup",
+      R"({"username":"plainsignup","password":"long enough pw","displayName":"P"})", {},
+      "text/plain");
+  EXPECT_EQ(signup.status, 415) << signup.describe();
+
+  auto mine = u.http.get("/api/rooms/mine");
+  EXPECT_EQ(mine.body.find("plain"), std::string::npos) << "a room was created: " << mine.body;
+  EXPECT_EQ(u.http.get("/api/auth/session").json["user"]["displayName"], u.displayName);
+  EXPECT_EQ(anonymous().post("/api/auth/login", {{"username", "plainsignup"},
+                                                 {"password", "long enough pw"}}).status, 401);
+  // JSON with parameters and in any case is JSON; bodiless POSTs need no type.
+  auto ok = u.http.request("POST", "/api/rooms", room, {}, "Application/JSON; charset=UTF-8");
+  EXPECT_EQ(ok.status, 201) << ok.describe();
+  EXPECT_EQ(u.http.postEmpty("/api/rooms/" + ok.json["room"]["id"].get<std::string>() +
+                             "/invites").status, 201);
+}
+
 TEST_F(HttpMisuse, JsonOfTheWrongShapeIs400NotACrash) {
   TestUser u = newUser();
   for (const std::string body : {"[]", "null", "\"x\"", "{\"name\": {\"nested\": 1}}", "{"}) {

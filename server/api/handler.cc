@@ -95,6 +95,10 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
 net::Response ApiHandler::serveApi(const net::Request& request, const net::Peer& peer) {
   if (isStateChanging(request.method()) && !s_.origins.allows(originOf(request)))
     return errorResponse("bad_origin", "requests from this origin are not allowed");
+  // Every API body is JSON. A form or text/plain body is what a cross-site
+  // page can send without a preflight: refused before any route reads it.
+  if (!request.body().empty() && !isJsonContentType(request[http::field::content_type]))
+    return errorResponse("unsupported_media_type", "send the body as application/json");
   try {
     return router_.dispatch(s_, request, peer);
   } catch (const std::exception& e) {
