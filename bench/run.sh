@@ -39,7 +39,8 @@ fi
 
 LIMITS=(--password-cost min --message-rate 1000000 --message-burst 1000000
   --signup-per-minute 1e9 --signup-burst 1e9 --login-per-minute 1e9 --login-burst 1e9
-  --max-rooms-per-owner 1000000 --max-connections-per-user 100000)
+  --max-rooms-per-owner 1000000 --max-connections-per-user 100000
+  --connect-per-minute 1e9 --connect-burst 1e9)
 
 TMP=$(mktemp -d /tmp/roomchat-bench.XXXXXX)
 SHM=""  # tmpfs data folder of the hibernation scenario

@@ -44,6 +44,15 @@ std::optional<std::string> wsRoomId(std::string_view path) {
   return isValidId(id) ? std::optional(id) : std::nullopt;
 }
 
+// A freed connection slot cannot be predicted: a client retries after this.
+constexpr int kSocketCapRetrySeconds = 5;
+
+net::Response tooMany(const std::string& message, int retryAfterSeconds) {
+  auto res = errorResponse("rate_limited", message);
+  res.set(http::field::retry_after, std::to_string(retryAfterSeconds));
+  return res;
+}
+
 net::Reply finish(net::Response res, const net::Request& request) {
   res.version(request.version());
   res.keep_alive(request.keep_alive());
@@ -53,7 +62,9 @@ net::Reply finish(net::Response res, const net::Request& request) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(Services& services) : s_(services) {
+ApiHandler::ApiHandler(Services& services)
+    : s_(services),
+      connectsPerUser_(services.limits.connectPerMinute / 60.0, services.limits.connectBurst) {
   addAuthRoutes(router_, s_);
   addRoomRoutes(router_, s_);
   if (!s_.webDir.empty()) web_.emplace(s_.webDir);
@@ -144,8 +155,12 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   if (auto tab = query.find("tab"); tab != query.end() && isValidId(tab->second))
     member.tabId = tab->second;
 
+  // Opening and closing sockets in a loop costs the room a join and a leave
+  // each time: new sockets are rate-limited per user, open ones capped.
+  if (int wait = connectsPerUser_.retryAfterSeconds(userId, nowMs()))
+    return finish(tooMany("too many new connections; try again later", wait), request);
   if (!s_.connections.tryReserve(userId, s_.limits.maxConnectionsPerUser))
-    return refuse({"rate_limited", "too many open connections"});
+    return finish(tooMany("too many open connections", kSocketCapRetrySeconds), request);
   auto room = s_.rooms.acquire(*info);
   if (!room.ok()) {
     s_.connections.release(userId);

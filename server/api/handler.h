@@ -11,6 +11,7 @@
 
 #include "api/router.h"
 #include "api/services.h"
+#include "auth/rate_limiter.h"
 #include "net/http.h"
 #include "net/static_files.h"
 
@@ -35,6 +36,7 @@ class ApiHandler : public net::HttpHandler {
   net::Response metricsResponse() const;
 
   Services& s_;
+  auth::KeyedRateLimiter connectsPerUser_;  // room socket upgrades
   Router router_;
   std::optional<net::StaticFiles> web_;
   std::atomic<bool> draining_{false};

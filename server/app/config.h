@@ -36,6 +36,8 @@ struct Config {
   // Limits enforced by the server.
   int maxRoomsPerOwner = 50;
   int maxConnectionsPerUser = 20;
+  double connectPerMinute = 60;           // room socket upgrades per user
+  double connectBurst = 30;
   double messageRate = 10;                // per connection, per second
   double messageBurst = 30;
   size_t maxFrameBytes = 64 * 1024;

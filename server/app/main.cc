@@ -35,6 +35,10 @@ void addServeOptions(CLI::App& serve, Config& c) {
   serve.add_option("--signup-burst", c.signupBurst);
   serve.add_option("--max-rooms-per-owner", c.maxRoomsPerOwner);
   serve.add_option("--max-connections-per-user", c.maxConnectionsPerUser);
+  serve.add_option("--connect-per-minute", c.connectPerMinute,
+                   "room socket upgrades per user per minute")
+      ->check(CLI::PositiveNumber);
+  serve.add_option("--connect-burst", c.connectBurst)->check(CLI::Range(1.0, 1e9));
   serve.add_option("--message-rate", c.messageRate, "messages per second per connection");
   serve.add_option("--message-burst", c.messageBurst);
   serve.add_option("--max-frame-bytes", c.maxFrameBytes);

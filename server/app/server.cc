@@ -158,6 +158,8 @@ int runServer(const Config& config) {
   api::ApiLimits limits;
   limits.maxRoomsPerOwner = config.maxRoomsPerOwner;
   limits.maxConnectionsPerUser = config.maxConnectionsPerUser;
+  limits.connectPerMinute = config.connectPerMinute;
+  limits.connectBurst = config.connectBurst;
   limits.messageRate = config.messageRate;
   limits.messageBurst = config.messageBurst;
   limits.sessionDays = config.sessionDays;

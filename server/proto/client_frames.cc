@@ -292,8 +292,13 @@ ParseResult parseHello(FieldReader& r) {
 
 ParseResult parseSend(FieldReader& r) {
   Send send;
-  // Echoed even when another field fails, so the client can fail that message.
-  if (const json* id = r.find("clientId"); id && id->is_string()) r.echo(id->get<std::string>());
+  // Echoed even when another field fails, so the client can fail that message;
+  // never when the clientId itself is invalid (the error would repeat it).
+  if (const json* id = r.find("clientId"); id && id->is_string()) {
+    const auto chars = utf8Length(id->get_ref<const std::string&>());
+    if (chars && *chars >= 1 && *chars <= r.limits().maxClientIdChars)
+      r.echo(id->get<std::string>());
+  }
   send.clientId =
       r.string("clientId", 1, r.limits().maxClientIdChars, Need::kRequired).value_or("");
   std::optional<std::string> kind = r.oneOf("kind", {"text", "image"}, Need::kRequired);

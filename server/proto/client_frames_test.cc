@@ -245,6 +245,10 @@ TEST(ClientFrames, SendHonoursCustomLimits) {
   json j = textSend("hi");
   j["clientId"] = "abcd";
   EXPECT_EQ(errorOf(j, limits).code, "invalid_field");
+  EXPECT_FALSE(errorOf(j, limits).clientId) << "an invalid clientId is not echoed";
+  j["clientId"] = "abc";
+  j["kind"] = "video";
+  EXPECT_EQ(errorOf(j, limits).clientId, "abc") << "a valid one is";
 }
 
 TEST(ClientFrames, SendReplyToSeqIsAPositiveInteger) {

@@ -9,7 +9,8 @@ namespace roomchat::test {
 std::vector<std::string> generousLimits() {
   return {"--message-rate",      "10000",  "--message-burst",      "10000",
           "--signup-per-minute", "100000", "--signup-burst",       "100000",
-          "--login-per-minute",  "100000", "--login-burst",        "100000"};
+          "--login-per-minute",  "100000", "--login-burst",        "100000",
+          "--connect-per-minute", "100000", "--connect-burst",      "100000"};
 }
 
 void ServerTest::SetUp() {
