@@ -84,7 +84,7 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
   }
   if (path.rfind("/api/", 0) != 0 && path != "/metrics") {
     if (web_ && (request.method() == http::verb::get || request.method() == http::verb::head))
-      if (auto file = web_->serve(request)) return reply(std::move(*file));
+      if (auto file = web_->serve(request, documentHeaders())) return reply(std::move(*file));
     return reply(finish(errorResponse("not_found", "not found"), request));
   }
   if (draining_) {  // no new work for the pool: it is being emptied
@@ -171,6 +171,25 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
                                       s_.connections, s_.blobs, limits);
 }
 
+// The web client's pages load scripts, styles and images from this origin
+// only (styles may be inline: the toaster and the pop-out window insert
+// them), talk to this origin's API and room sockets, show uploaded images
+// (blob: previews, data: icons), and may not be framed (clickjacking).
+net::StaticFiles::Headers ApiHandler::documentHeaders() const {
+  std::string origin = s_.origins.publicOrigin();  // http(s)://host[:port]
+  const std::string socketOrigin =
+      (origin.rfind("https://", 0) == 0 ? "wss://" + origin.substr(8)
+                                        : "ws://" + origin.substr(origin.find("://") + 3));
+  std::string csp =
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+      "img-src 'self' blob: data:; media-src 'self' blob:; font-src 'self' data:; "
+      "connect-src 'self' " + socketOrigin + "; worker-src 'self' blob:; "
+      "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  return {{"Content-Security-Policy", std::move(csp)},
+          {"X-Frame-Options", "DENY"},
+          {"Referrer-Policy", "same-origin"}};
+}
+
 net::Response ApiHandler::metricsResponse() const {
   std::string body = metrics().render([this](std::string& out) {
     const int64_t total = s_.meta.roomCount();
@@ -181,6 +200,7 @@ net::Response ApiHandler::metricsResponse() const {
   });
   net::Response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4");
+  res.set("X-Content-Type-Options", "nosniff");
   res.body() = std::move(body);
   return res;
 }

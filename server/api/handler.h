@@ -34,6 +34,8 @@ class ApiHandler : public net::HttpHandler {
   net::Response serveApi(const net::Request& request, const net::Peer& peer);
   net::UpgradeDecision authorizeUpgrade(const net::Request& request, const std::string& roomId);
   net::Response metricsResponse() const;
+  // Security headers of the web client's HTML documents.
+  net::StaticFiles::Headers documentHeaders() const;
 
   Services& s_;
   auth::KeyedRateLimiter connectsPerUser_;  // room socket upgrades

@@ -31,6 +31,7 @@ net::Response jsonResponse(http::status status, const Json& body) {
   net::Response res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
   res.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   res.prepare_payload();
   return res;

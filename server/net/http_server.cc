@@ -25,6 +25,7 @@ Reply plainError(http::status status, const std::string& code, const std::string
                  unsigned version) {
   Response res{status, version};
   res.set(http::field::content_type, "application/json");
+  res.set("X-Content-Type-Options", "nosniff");
   res.body() = R"({"error":{"code":")" + code + R"(","message":")" + message + R"("}})";
   res.keep_alive(false);
   res.prepare_payload();
