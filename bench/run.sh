@@ -43,6 +43,10 @@ LIMITS=(--password-cost min --message-rate 1000000 --message-burst 1000000
   --connect-per-minute 1e9 --connect-burst 1e9)
 
 TMP=$(mktemp -d /tmp/roomchat-bench.XXXXXX)
+# /metrics answers only its bearer token; roomchat-loadgen reads it from the environment.
+export ROOMCHAT_METRICS_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$ROOMCHAT_METRICS_TOKEN" >"$TMP/metrics-token"
+LIMITS+=(--metrics-token-file "$TMP/metrics-token")
 SHM=""  # tmpfs data folder of the hibernation scenario
 SERVER_PID=""
 SERVER_PORT=""

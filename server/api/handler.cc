@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/room_socket.h"
@@ -62,9 +63,10 @@ net::Reply finish(net::Response res, const net::Request& request) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(Services& services)
+ApiHandler::ApiHandler(Services& services, std::string metricsToken)
     : s_(services),
-      connectsPerUser_(services.limits.connectPerMinute / 60.0, services.limits.connectBurst) {
+      connectsPerUser_(services.limits.connectPerMinute / 60.0, services.limits.connectBurst),
+      metricsToken_(std::move(metricsToken)) {
   addAuthRoutes(router_, s_);
   addRoomRoutes(router_, s_);
   if (!s_.webDir.empty()) web_.emplace(s_.webDir);
@@ -90,6 +92,14 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
   if (draining_) {  // no new work for the pool: it is being emptied
     auto res = errorResponse("unavailable", "shutting down");
     res.result(http::status::service_unavailable);
+    return reply(finish(std::move(res), request));
+  }
+  // The metrics tell who is busy where: for the operator's scraper only.
+  if (path == "/metrics" && !metricsAllowed(request)) {
+    if (metricsToken_.empty())
+      return reply(finish(errorResponse("not_found", "not found"), request));
+    auto res = errorResponse("unauthenticated", "a bearer token is required");
+    res.set(http::field::www_authenticate, "Bearer");
     return reply(finish(std::move(res), request));
   }
   auto shared = std::make_shared<net::Request>(std::move(request));
@@ -169,6 +179,19 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   SocketLimits limits{s_.limits.messageRate, s_.limits.messageBurst, s_.limits.frames};
   return std::make_shared<RoomSocket>(*room, std::move(member), session->tokenHash,
                                       s_.connections, s_.blobs, limits);
+}
+
+bool ApiHandler::metricsAllowed(const net::Request& request) const {
+  if (metricsToken_.empty()) return false;
+  std::string_view given = request[http::field::authorization];
+  constexpr std::string_view scheme = "Bearer ";
+  if (!boost::beast::iequals(given.substr(0, scheme.size()), scheme)) return false;
+  given.remove_prefix(scheme.size());
+  // Constant time in the token's content: no byte-by-byte guessing.
+  unsigned char diff = given.size() == metricsToken_.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ metricsToken_[i % metricsToken_.size()]);
+  return diff == 0;
 }
 
 // The web client's pages load scripts, styles and images from this origin

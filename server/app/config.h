@@ -17,6 +17,8 @@ struct Config {
   std::vector<std::string> allowedOrigins;
   std::string webDir;                     // built web client; empty: API only
   std::string readyFile;                  // written with the bound port once listening
+  std::string metricsTokenFile;           // /metrics needs "Authorization: Bearer <its token>";
+                                          // empty: /metrics is not served
   int ioThreads = 0;                      // 0: one per core
   int workThreads = 4;                    // blocking work: databases, password hashing
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -98,6 +99,23 @@ void writeReadyFile(const std::string& file, unsigned short port) {
   fs::rename(tmp, file);  // readers never see a half-written file
 }
 
+// The token in `file` (surrounding white space dropped); "" when no file is
+// configured. An unreadable or short token stops the start: an operator who
+// asked for protected metrics must not get open (or no) metrics silently.
+Result<std::string> readMetricsToken(const std::string& file) {
+  if (file.empty()) return std::string();
+  std::ifstream in(file);
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return makeError("bad_config", "cannot read " + file);
+  const size_t first = token.find_first_not_of(" \t\r\n");
+  token = first == std::string::npos
+              ? std::string()
+              : token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+  if (token.size() < 16 || token.find_first_of(" \t\r\n") != std::string::npos)
+    return makeError("bad_config", file + " must hold one token of at least 16 characters");
+  return token;
+}
+
 }  // namespace
 
 int runServer(const Config& config) {
@@ -110,6 +128,11 @@ int runServer(const Config& config) {
   unsigned short port = 0;
   if (!splitHostPort(config.listen, host, port)) {
     spdlog::error("--listen must be HOST:PORT, got '{}'", config.listen);
+    return 2;
+  }
+  auto metricsToken = readMetricsToken(config.metricsTokenFile);
+  if (!metricsToken.ok()) {
+    spdlog::error("--metrics-token-file: {}", metricsToken.error().message);
     return 2;
   }
   std::error_code ec;
@@ -181,7 +204,7 @@ int runServer(const Config& config) {
       auth::KeyedRateLimiter(config.signupPerMinute * perMinute, config.signupBurst),
       limits,
       config.webDir};
-  api::ApiHandler handler(services);
+  api::ApiHandler handler(services, *metricsToken);
   net::HttpServer http(ioc, handler, netLimits);
   auto bound = http.listen(host, port);
   if (!bound.ok()) {

@@ -99,8 +99,13 @@ Joined ServerTest::join(const TestUser& user, const std::string& roomId, const s
   return j;
 }
 
+HttpResponse ServerTest::metrics() {
+  return anonymous().get("/metrics",
+                         {{"Authorization", "Bearer " + server_->metricsToken()}});
+}
+
 std::optional<double> ServerTest::metric(const std::string& name) {
-  auto res = anonymous().get("/metrics");
+  auto res = metrics();
   if (res.status != 200) return std::nullopt;
   std::istringstream in(res.body);
   std::string line;
