@@ -185,8 +185,11 @@ TEST(ClientFrames, SendErrorsEchoTheClientIdWhenReadable) {
   EXPECT_EQ(errorOf(j).clientId, "c1");
 
   j = textSend("hi");
-  j["clientId"] = std::string(65, 'z');  // readable, though itself invalid
-  EXPECT_EQ(errorOf(j).clientId, std::string(65, 'z'));
+  j["clientId"] = std::string(65, 'z');  // readable, but itself invalid: not repeated
+  EXPECT_EQ(errorOf(j).code, "invalid_field");
+  EXPECT_FALSE(errorOf(j).clientId);
+  j["clientId"] = std::string(60000, 'z');
+  EXPECT_FALSE(errorOf(j).clientId);
 
   j["clientId"] = 5;
   EXPECT_FALSE(errorOf(j).clientId);
