@@ -39,7 +39,12 @@ trap cleanup EXIT
 
 LIMITS=(--password-cost min --message-rate 1000000 --message-burst 1000000
   --signup-per-minute 1e9 --signup-burst 1e9 --login-per-minute 1e9 --login-burst 1e9
-  --max-rooms-per-owner 1000000 --max-connections-per-user 100000)
+  --max-rooms-per-owner 1000000 --max-connections-per-user 100000
+  --connect-per-minute 1e9 --connect-burst 1e9)
+# The load generator reads /metrics with this token (ROOMCHAT_METRICS_TOKEN).
+export ROOMCHAT_METRICS_TOKEN="sweep-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$ROOMCHAT_METRICS_TOKEN" >"$TMP/metrics-token"
+LIMITS+=(--metrics-token-file "$TMP/metrics-token")
 
 run_one() {  # $1 shape, $2 io threads, $3 round
   local shape=$1 t=$2 round=$3 data port

@@ -51,9 +51,14 @@ fi
 
 LIMITS=(--password-cost min --message-rate 1000000 --message-burst 1000000
   --signup-per-minute 1e9 --signup-burst 1e9 --login-per-minute 1e9 --login-burst 1e9
-  --max-rooms-per-owner 1000000 --max-connections-per-user 100000)
+  --max-rooms-per-owner 1000000 --max-connections-per-user 100000
+  --connect-per-minute 1e9 --connect-burst 1e9)
 
 TMP=$(mktemp -d /tmp/roomchat-bench.XXXXXX)
+# /metrics answers only its bearer token; roomchat-loadgen reads it from the environment.
+export ROOMCHAT_METRICS_TOKEN="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$ROOMCHAT_METRICS_TOKEN" >"$TMP/metrics-token"
+LIMITS+=(--metrics-token-file "$TMP/metrics-token")
 SHM=""  # tmpfs data folder of the hibernation scenario
 SERVER_PID=""
 SERVER_PORT=""

@@ -162,7 +162,8 @@ std::vector<Parsed> readRequests(std::string_view data, size_t chunk) {
     // Beast 1.81 bounds the request line and the fields by the limit each.
     FUZZ_CHECK(p.headerBytes <= 2 * size_t{kHeaderLimit}, "header over twice the limit");
     p.upgrade = boost::beast::websocket::is_upgrade(parser.get());
-    if (!p.upgrade && parser.chunked()) break;  // HttpSession answers 411 and closes
+    // HttpSession answers any Transfer-Encoding (411 chunked, 501 others) and closes.
+    if (parser.get().count(http::field::transfer_encoding) != 0) break;
     if (!p.upgrade) {  // an upgrade's body is never read
       if (parser.content_length() && *parser.content_length() > kBodyLimit) break;
       parser.body_limit(kBodyLimit);

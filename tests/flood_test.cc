@@ -259,14 +259,23 @@ TEST_F(Flood, OneFloodingConnectionIsRateLimitedWhileTheRoomServesEveryoneElse) 
   ASSERT_TRUE(eventually([&] { return listener.isWelcomed(); }, 20s));
 
   // The flooder: as fast as it can, sends and typing frames, reconnecting
-  // whenever it is thrown out, for the whole duration.
+  // whenever it is thrown out (and backing off a little when the connect
+  // limit refuses a new socket), for the whole duration.
   const auto duration = scaled(std::chrono::milliseconds(4000), std::chrono::milliseconds(30000));
   std::atomic<bool> stop{false};
-  std::atomic<int> floodConnections{0}, rateLimited{0}, closed1008{0}, framesSent{0};
+  std::atomic<int> floodConnections{0}, rateLimited{0}, closed1008{0}, framesSent{0},
+      connectRefused{0};
   std::thread flooder([&] {
     int c = 0;
     while (!stop) {
-      Joined j = join(f, id, "f" + std::to_string(c));
+      Joined j{openSocket(f, id, "f" + std::to_string(c)), nullptr};
+      if (j->upgradeStatus() == 429) {
+        ++connectRefused;
+        std::this_thread::sleep_for(100ms);
+        continue;
+      }
+      j->send({{"type", "hello"}});
+      j.welcome = j->expect("welcome");
       if (j.welcome.is_null()) break;
       ++floodConnections;
       for (int i = 0; !stop; ++i) {
@@ -322,7 +331,9 @@ TEST_F(Flood, OneFloodingConnectionIsRateLimitedWhileTheRoomServesEveryoneElse) 
   report("flood: " + std::to_string(framesSent.load()) + " frames over " +
          std::to_string(floodConnections.load()) + " connections, " +
          std::to_string(rateLimited.load()) + " rate_limited errors read, " +
-         std::to_string(closed1008.load()) + " closed 1008, " + std::to_string(floodStored) +
+         std::to_string(closed1008.load()) + " closed 1008, " +
+         std::to_string(connectRefused.load()) + " sockets refused 429, " +
+         std::to_string(floodStored) +
          " stored; talker " + std::to_string(talked) + " messages, ack p50 " +
          std::to_string(percentile(ackMs, 0.5)) + " ms, max " + std::to_string(percentile(ackMs, 1.0)) +
          " ms; listener " + describeLatencies(lat));

@@ -102,6 +102,113 @@ TEST_F(HttpMisuse, AChunkedBodyIs411AndTheConnectionCloses) {
   EXPECT_EQ(rooms.body.find("chunky"), std::string::npos) << "the body was not acted on";
 }
 
+// Request smuggling: a front proxy and this server must never disagree on
+// where a request ends or what it says. Anything two parsers could read two
+// ways is refused before a route sees it, and the connection closes.
+TEST_F(HttpMisuse, AnUnknownTransferEncodingIs501AndTheBodyIsNotActedOn) {
+  TestUser u = newUser();
+  for (const std::string coding : {"gzip", "identity", "gzip, chunked", "chunked, gzip"}) {
+    std::string request = "POST /api/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " +
+                          u.http.cookieHeader() +
+                          "\r\nContent-Type: application/json\r\nTransfer-Encoding: " + coding +
+                          "\r\n\r\n{\"name\":\"encoded\",\"visibility\":\"public\"}";
+    std::string reply = rawExchange(port(), request);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 501", 0), 0u) << coding << ": " << reply.substr(0, 300);
+    EXPECT_NE(reply.find("\"not_implemented\""), std::string::npos) << reply.substr(0, 300);
+  }
+  auto rooms = u.http.get("/api/rooms/mine");
+  EXPECT_EQ(rooms.status, 200);
+  EXPECT_EQ(rooms.body.find("encoded"), std::string::npos) << "a body was acted on";
+}
+
+TEST_F(HttpMisuse, ObsoleteLineFoldingIs400) {
+  TestUser u = newUser();
+  const std::string body = R"({"name":"folded","visibility":"public"})";
+  // A folded line a proxy may read as its own header (here: a second Host).
+  std::string request = "POST /api/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: a\r\n Host: evil\r\n"
+                        "Cookie: " + u.http.cookieHeader() +
+                        "\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string reply = rawExchange(port(), request);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply.substr(0, 300);
+  EXPECT_NE(reply.find("\"bad_request\""), std::string::npos) << reply.substr(0, 300);
+  // A fold with a tab, on a header the route reads.
+  std::string tabbed = "GET /api/auth/session HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie:\r\n\t" +
+                       u.http.cookieHeader() + "\r\n\r\n";
+  reply = rawExchange(port(), tabbed);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply.substr(0, 300);
+  // Empty lines before the request line are allowed, and do not hide a fold.
+  reply = rawExchange(port(), "\r\n\r\n\r\n" + tabbed);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply.substr(0, 300);
+  reply = rawExchange(port(), "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply.substr(0, 300);
+  auto rooms = u.http.get("/api/rooms/mine");
+  EXPECT_EQ(rooms.body.find("folded"), std::string::npos) << "the request was acted on";
+}
+
+TEST_F(HttpMisuse, TwoHostHeadersAre400) {
+  TestUser u = newUser();
+  for (const std::string hosts : {"Host: 127.0.0.1\r\nHost: evil.example",
+                                  "Host: 127.0.0.1\r\nhost: 127.0.0.1"}) {
+    std::string request = "GET /api/auth/session HTTP/1.1\r\n" + hosts + "\r\nCookie: " +
+                          u.http.cookieHeader() + "\r\n\r\n";
+    std::string reply = rawExchange(port(), request);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << hosts << ": " << reply.substr(0, 300);
+    EXPECT_NE(reply.find("\"bad_request\""), std::string::npos) << reply.substr(0, 300);
+  }
+}
+
+TEST_F(HttpMisuse, LowercaseMethodsAre400) {
+  for (const std::string line : {"get /healthz HTTP/1.1", "Get /healthz HTTP/1.1",
+                                 "post /api/auth/logout HTTP/1.1"}) {
+    std::string reply = rawExchange(port(), line + "\r\nHost: 127.0.0.1\r\n\r\n");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << line << ": " << reply.substr(0, 300);
+  }
+  // The uppercase method still works on the same server.
+  std::string ok = rawExchange(port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok.substr(0, 300);
+}
+
+// A JSON route reads only JSON: a text/plain body is what a cross-site form
+// can send without a preflight, so it is refused before the route runs.
+TEST_F(HttpMisuse, AJsonBodyOfAnotherMediaTypeIs415AndNothingHappens) {
+  TestUser u = newUser();
+  const std::string room = R"({"name":"plain","visibility":"public"})";
+  for (const std::string type : {"text/plain", "text/plain; charset=utf-8", "application/jsonx",
+                                 "application/x-www-form-urlencoded", "multipart/form-data",
+                                 "", "json"}) {
+    auto res = u.http.request("POST", "/api/rooms", room, {}, type);
+    EXPECT_EQ(res.status, 415) << "'" << type << "': " << res.describe();
+    EXPECT_TRUE(res.isErrorShape()) << res.body;
+    EXPECT_EQ(res.errorCode(), "unsupported_media_type") << res.body;
+  }
+  // No Content-Type at all.
+  std::string raw = "POST /api/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " +
+                    u.http.cookieHeader() + "\r\nContent-Length: " +
+                    std::to_string(room.size()) + "\r\n\r\n" + room;
+  std::string reply = rawExchange(port(), raw);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 415", 0), 0u) << reply.substr(0, 300);
+  auto patch = u.http.request("PATCH", "/api/me", R"({"displayName":"Plain Text"})", {},
+                              "text/plain");
+  EXPECT_EQ(patch.status, 415) << patch.describe();
+  auto signup = anonymous().request(
+      "POST", "/api/auth/signup",
+      R"({"username":"plainsignup","password":"long enough pw","displayName":"P"})", {},
+      "text/plain");
+  EXPECT_EQ(signup.status, 415) << signup.describe();
+
+  auto mine = u.http.get("/api/rooms/mine");
+  EXPECT_EQ(mine.body.find("plain"), std::string::npos) << "a room was created: " << mine.body;
+  EXPECT_EQ(u.http.get("/api/auth/session").json["user"]["displayName"], u.displayName);
+  EXPECT_EQ(anonymous().post("/api/auth/login", {{"username", "plainsignup"},
+                                                 {"password", "long enough pw"}}).status, 401);
+  // JSON with parameters and in any case is JSON; bodiless POSTs need no type.
+  auto ok = u.http.request("POST", "/api/rooms", room, {}, "Application/JSON; charset=UTF-8");
+  EXPECT_EQ(ok.status, 201) << ok.describe();
+  EXPECT_EQ(u.http.postEmpty("/api/rooms/" + ok.json["room"]["id"].get<std::string>() +
+                             "/invites").status, 201);
+}
+
 TEST_F(HttpMisuse, JsonOfTheWrongShapeIs400NotACrash) {
   TestUser u = newUser();
   for (const std::string body : {"[]", "null", "\"x\"", "{\"name\": {\"nested\": 1}}", "{"}) {

@@ -224,7 +224,7 @@ TEST_F(Shutdown, SigtermWithNoClientsExitsZeroQuickly) {
 class Metrics : public ServerTest {};
 
 TEST_F(Metrics, CountConnectionsPersistedMessagesAndFanOut) {
-  auto res = anonymous().get("/metrics");
+  auto res = metrics();
   ASSERT_EQ(res.status, 200) << res.describe();
   EXPECT_NE(res.header("Content-Type").find("text/plain"), std::string::npos)
       << res.header("Content-Type");

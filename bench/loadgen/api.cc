@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <cstdlib>
 #include <chrono>
 #include <mutex>
 #include <sstream>
@@ -153,7 +154,9 @@ int64_t sentAtOf(std::string_view frame) {
 std::map<std::string, double> scrapeMetrics(const Server& s) {
   std::map<std::string, double> out;
   if (s.baseline) return out;
-  auto reply = s.http().get("/metrics");
+  HttpClient http = s.http();
+  if (const char* token = std::getenv("ROOMCHAT_METRICS_TOKEN")) http.bearer = token;
+  auto reply = http.get("/metrics");
   std::istringstream in(reply.body);
   std::string line;
   while (std::getline(in, line)) {

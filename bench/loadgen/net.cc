@@ -64,6 +64,7 @@ HttpReply HttpClient::request(http::verb method, const std::string& target,
     req.set(http::field::host, host_ + ":" + std::to_string(port_));
     if (!origin_.empty()) req.set(http::field::origin, origin_);
     if (!cookie.empty()) req.set(http::field::cookie, cookie);
+    if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
     if (!body.empty()) req.set(http::field::content_type, "application/json");
     req.body() = body;
     req.keep_alive(true);

@@ -64,6 +64,7 @@ class HttpClient {
   HttpReply request(beast::http::verb method, const std::string& target, const std::string& body);
 
   std::string cookie;  // "name=value" from the last Set-Cookie, sent back on every request
+  std::string bearer;  // sent as "Authorization: Bearer <bearer>" when set (/metrics)
 
  private:
   bool ensureConnected(std::string& error);

@@ -25,6 +25,8 @@ Result<std::string> validDisplayName(const std::optional<std::string>& raw) {
   auto length = proto::utf8Length(name);
   if (!length || *length < 1 || *length > 64)
     return makeError("invalid_display_name", "displayName must be 1 to 64 characters");
+  if (auto fault = proto::nameFault(name))
+    return makeError("invalid_display_name", "displayName " + *fault);
   return name;
 }
 

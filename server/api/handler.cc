@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/room_socket.h"
@@ -44,6 +45,15 @@ std::optional<std::string> wsRoomId(std::string_view path) {
   return isValidId(id) ? std::optional(id) : std::nullopt;
 }
 
+// A freed connection slot cannot be predicted: a client retries after this.
+constexpr int kSocketCapRetrySeconds = 5;
+
+net::Response tooMany(const std::string& message, int retryAfterSeconds) {
+  auto res = errorResponse("rate_limited", message);
+  res.set(http::field::retry_after, std::to_string(retryAfterSeconds));
+  return res;
+}
+
 net::Reply finish(net::Response res, const net::Request& request) {
   res.version(request.version());
   res.keep_alive(request.keep_alive());
@@ -53,7 +63,10 @@ net::Reply finish(net::Response res, const net::Request& request) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(Services& services) : s_(services) {
+ApiHandler::ApiHandler(Services& services, std::string metricsToken)
+    : s_(services),
+      connectsPerUser_(services.limits.connectPerMinute / 60.0, services.limits.connectBurst),
+      metricsToken_(std::move(metricsToken)) {
   addAuthRoutes(router_, s_);
   addRoomRoutes(router_, s_);
   if (!s_.webDir.empty()) web_.emplace(s_.webDir);
@@ -73,12 +86,20 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
   }
   if (path.rfind("/api/", 0) != 0 && path != "/metrics") {
     if (web_ && (request.method() == http::verb::get || request.method() == http::verb::head))
-      if (auto file = web_->serve(request)) return reply(std::move(*file));
+      if (auto file = web_->serve(request, documentHeaders())) return reply(std::move(*file));
     return reply(finish(errorResponse("not_found", "not found"), request));
   }
   if (draining_) {  // no new work for the pool: it is being emptied
     auto res = errorResponse("unavailable", "shutting down");
     res.result(http::status::service_unavailable);
+    return reply(finish(std::move(res), request));
+  }
+  // The metrics tell who is busy where: for the operator's scraper only.
+  if (path == "/metrics" && !metricsAllowed(request)) {
+    if (metricsToken_.empty())
+      return reply(finish(errorResponse("not_found", "not found"), request));
+    auto res = errorResponse("unauthenticated", "a bearer token is required");
+    res.set(http::field::www_authenticate, "Bearer");
     return reply(finish(std::move(res), request));
   }
   auto shared = std::make_shared<net::Request>(std::move(request));
@@ -95,6 +116,10 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
 net::Response ApiHandler::serveApi(const net::Request& request, const net::Peer& peer) {
   if (isStateChanging(request.method()) && !s_.origins.allows(originOf(request)))
     return errorResponse("bad_origin", "requests from this origin are not allowed");
+  // Every API body is JSON. A form or text/plain body is what a cross-site
+  // page can send without a preflight: refused before any route reads it.
+  if (!request.body().empty() && !isJsonContentType(request[http::field::content_type]))
+    return errorResponse("unsupported_media_type", "send the body as application/json");
   try {
     return router_.dispatch(s_, request, peer);
   } catch (const std::exception& e) {
@@ -142,13 +167,16 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   auto view = accessTo(s_, info, userId);
   if (!view.ok()) return refuse(view.error());
   room::Member member{session.user, view->role, view->isFavorite, ""};
-  auto query = parseQuery(request.target().substr(
-      std::min(request.target().size(), request.target().find('?') + 1)));
+  auto query = parseQuery(queryOf(request.target()));
   if (auto tab = query.find("tab"); tab != query.end() && isValidId(tab->second))
     member.tabId = tab->second;
 
+  // Opening and closing sockets in a loop costs the room a join and a leave
+  // each time: new sockets are rate-limited per user, open ones capped.
+  if (int wait = connectsPerUser_.retryAfterSeconds(userId, nowMs()))
+    return finish(tooMany("too many new connections; try again later", wait), request);
   if (!s_.connections.tryReserve(userId, s_.limits.maxConnectionsPerUser))
-    return refuse({"rate_limited", "too many open connections"});
+    return finish(tooMany("too many open connections", kSocketCapRetrySeconds), request);
   auto room = s_.rooms.acquire(info);
   if (!room.ok()) {
     s_.connections.release(userId);
@@ -168,6 +196,38 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
                                       s_.connections, s_.blobs, limits);
 }
 
+bool ApiHandler::metricsAllowed(const net::Request& request) const {
+  if (metricsToken_.empty()) return false;
+  std::string_view given = request[http::field::authorization];
+  constexpr std::string_view scheme = "Bearer ";
+  if (!boost::beast::iequals(given.substr(0, scheme.size()), scheme)) return false;
+  given.remove_prefix(scheme.size());
+  // Constant time in the token's content: no byte-by-byte guessing.
+  unsigned char diff = given.size() == metricsToken_.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ metricsToken_[i % metricsToken_.size()]);
+  return diff == 0;
+}
+
+// The web client's pages load scripts, styles and images from this origin
+// only (styles may be inline: the toaster and the pop-out window insert
+// them), talk to this origin's API and room sockets, show uploaded images
+// (blob: previews, data: icons), and may not be framed (clickjacking).
+net::StaticFiles::Headers ApiHandler::documentHeaders() const {
+  std::string origin = s_.origins.publicOrigin();  // http(s)://host[:port]
+  const std::string socketOrigin =
+      (origin.rfind("https://", 0) == 0 ? "wss://" + origin.substr(8)
+                                        : "ws://" + origin.substr(origin.find("://") + 3));
+  std::string csp =
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+      "img-src 'self' blob: data:; media-src 'self' blob:; font-src 'self' data:; "
+      "connect-src 'self' " + socketOrigin + "; worker-src 'self' blob:; "
+      "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  return {{"Content-Security-Policy", std::move(csp)},
+          {"X-Frame-Options", "DENY"},
+          {"Referrer-Policy", "same-origin"}};
+}
+
 net::Response ApiHandler::metricsResponse() const {
   std::string body = metrics().render([this](std::string& out) {
     // Without the count the gauge is left out, not made up.
@@ -183,6 +243,7 @@ net::Response ApiHandler::metricsResponse() const {
   });
   net::Response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4");
+  res.set("X-Content-Type-Options", "nosniff");
   res.body() = std::move(body);
   return res;
 }

@@ -8,9 +8,11 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "api/router.h"
 #include "api/services.h"
+#include "auth/rate_limiter.h"
 #include "net/http.h"
 #include "net/static_files.h"
 
@@ -18,7 +20,9 @@ namespace roomchat::api {
 
 class ApiHandler : public net::HttpHandler {
  public:
-  explicit ApiHandler(Services& services);
+  // /metrics answers only requests with "Authorization: Bearer
+  // <metricsToken>"; with no token it is not served (404).
+  ApiHandler(Services& services, std::string metricsToken);
 
   size_t bodyLimit(const net::RequestHeader& header) const override;
   void handle(net::Request&& request, const net::Peer& peer,
@@ -33,8 +37,13 @@ class ApiHandler : public net::HttpHandler {
   net::Response serveApi(const net::Request& request, const net::Peer& peer);
   net::UpgradeDecision authorizeUpgrade(const net::Request& request, const std::string& roomId);
   net::Response metricsResponse() const;
+  bool metricsAllowed(const net::Request& request) const;
+  // Security headers of the web client's HTML documents.
+  net::StaticFiles::Headers documentHeaders() const;
 
   Services& s_;
+  auth::KeyedRateLimiter connectsPerUser_;  // room socket upgrades
+  const std::string metricsToken_;
   Router router_;
   std::optional<net::StaticFiles> web_;
   std::atomic<bool> draining_{false};

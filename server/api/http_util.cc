@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <boost/beast/core/string.hpp>
+
 #include "net/static_files.h"
 
 namespace roomchat::api {
@@ -18,6 +20,7 @@ http::status statusOf(std::string_view code) {
   if (code == "not_found") return http::status::not_found;
   if (code == "conflict" || code == "username_taken") return http::status::conflict;
   if (code == "too_large") return http::status::payload_too_large;
+  if (code == "unsupported_media_type") return http::status::unsupported_media_type;
   if (code == "rate_limited") return http::status::too_many_requests;
   if (code == "storage_unavailable" || code == "unavailable")
     return http::status::service_unavailable;
@@ -28,6 +31,7 @@ net::Response jsonResponse(http::status status, const Json& body) {
   net::Response res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
   res.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   res.prepare_payload();
   return res;
@@ -58,6 +62,19 @@ std::optional<std::string> formDecode(std::string_view s) {
 }
 
 }  // namespace
+
+std::string_view queryOf(std::string_view target) {
+  const size_t mark = target.find('?');
+  return mark == std::string_view::npos ? std::string_view{} : target.substr(mark + 1);
+}
+
+bool isJsonContentType(std::string_view value) {
+  std::string_view type = value.substr(0, value.find(';'));
+  const size_t first = type.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return false;
+  type = type.substr(first, type.find_last_not_of(" \t") - first + 1);
+  return boost::beast::iequals(type, "application/json");
+}
 
 std::map<std::string, std::string> parseQuery(std::string_view query) {
   std::map<std::string, std::string> out;

@@ -24,6 +24,13 @@ net::Response errorResponse(const Error& error);
 net::Response errorResponse(std::string code, std::string message);
 net::Response noContent();
 
+// The query of a request target: what follows its first '?' ("" without one).
+std::string_view queryOf(std::string_view target);
+
+// True for a Content-Type of application/json, in any case, with or without
+// parameters (charset).
+bool isJsonContentType(std::string_view value);
+
 // Splits "a=1&b=x%20y+z" into decoded pairs (the first of a repeated key
 // wins; '+' is a space). Percent-decoding is net::decodePath's.
 std::map<std::string, std::string> parseQuery(std::string_view query);

@@ -12,6 +12,7 @@ TEST(HttpUtil, ErrorCodesMapToTheContractsStatuses) {
   EXPECT_EQ(statusOf("not_found"), net::http::status::not_found);
   EXPECT_EQ(statusOf("username_taken"), net::http::status::conflict);
   EXPECT_EQ(statusOf("rate_limited"), net::http::status::too_many_requests);
+  EXPECT_EQ(statusOf("unsupported_media_type"), net::http::status::unsupported_media_type);
   EXPECT_EQ(statusOf("anything else"), net::http::status::internal_server_error);
 }
 
@@ -20,6 +21,27 @@ TEST(HttpUtil, QueryIsDecodedAndTheFirstRepeatWins) {
   EXPECT_EQ(q["a"], "1");
   EXPECT_EQ(q["b"], "x y z");
   EXPECT_EQ(q["c"], "");
+}
+
+TEST(HttpUtil, TheQueryIsWhatFollowsTheFirstQuestionMark) {
+  EXPECT_EQ(queryOf("/api/rooms/abc/ws?tab=t1&x=1"), "tab=t1&x=1");
+  EXPECT_EQ(queryOf("/a?b?c"), "b?c");
+  EXPECT_EQ(queryOf("/a?"), "");
+  // No '?': there is no query, and the path is not one.
+  EXPECT_EQ(queryOf("/api/rooms/abc/ws"), "");
+  EXPECT_EQ(queryOf("/tab=t1"), "");
+  EXPECT_TRUE(parseQuery(queryOf("/api/rooms/abc/ws")).empty());
+}
+
+TEST(HttpUtil, OnlyApplicationJsonIsJson) {
+  for (const char* json : {"application/json", "application/json; charset=utf-8",
+                           "Application/JSON;charset=UTF-8", "  application/json  ",
+                           "application/json ; charset=utf-8"})
+    EXPECT_TRUE(isJsonContentType(json)) << json;
+  for (const char* other : {"", "text/plain", "application/jsonx", "application/json-patch+json",
+                            "text/json", "application/x-www-form-urlencoded", "json",
+                            "application/json,text/plain", "multipart/form-data"})
+    EXPECT_FALSE(isJsonContentType(other)) << other;
 }
 
 TEST(HttpUtil, IntParamsAreStrict) {

@@ -144,6 +144,7 @@ class MetaFailure : public ::testing::Test {
     net::Request req{method, target, 11};
     req.set(http::field::host, "localhost");
     if (!cookie.empty()) req.set(http::field::cookie, cookie);
+    if (target == "/metrics") req.set(http::field::authorization, "Bearer " + kMetricsToken);
     if (body) {
       req.set(http::field::content_type, "application/json");
       req.body() = body->dump();
@@ -214,7 +215,8 @@ class MetaFailure : public ::testing::Test {
                      auth::KeyedRateLimiter(1000, 1000),
                      ApiLimits{},
                      webDir(dir_)};
-  ApiHandler handler_{services_};
+  static inline const std::string kMetricsToken = "meta-failure-test-token";
+  ApiHandler handler_{services_, kMetricsToken};
   std::thread io_;
   std::map<std::string, std::string> userIds_;
 };

@@ -43,6 +43,7 @@ Result<std::string> nameField(const Json& body, bool required) {
   auto length = proto::utf8Length(name);
   if (!length || *length < 1 || *length > 64)
     return makeError("invalid_name", "name must be 1 to 64 characters");
+  if (auto fault = proto::nameFault(name)) return makeError("invalid_name", "name " + *fault);
   return name;
 }
 

@@ -85,7 +85,7 @@ net::Response Router::dispatch(Services& s, const net::Request& request,
     pathMatched = true;
     if (e.method != request.method()) continue;
     Call call{request, peer, std::move(params),
-              parseQuery(q == std::string_view::npos ? "" : target.substr(q + 1)), std::nullopt};
+              parseQuery(queryOf(target)), std::nullopt};
     net::Response res = e.needsSession ? withSession(s, e, call) : e.route(call);
     if (res.result_int() >= 500) {
       spdlog::error("{} {}: {} {}", std::string(request.method_string()), e.pattern,

@@ -22,6 +22,8 @@ namespace roomchat::api {
 struct ApiLimits {
   int maxRoomsPerOwner = 50;
   int maxConnectionsPerUser = 20;
+  double connectPerMinute = 60;  // room socket upgrades per user
+  double connectBurst = 30;
   double messageRate = 10;
   double messageBurst = 30;
   int sessionDays = 30;

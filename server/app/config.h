@@ -17,6 +17,8 @@ struct Config {
   std::vector<std::string> allowedOrigins;
   std::string webDir;                     // built web client; empty: API only
   std::string readyFile;                  // written with the bound port once listening
+  std::string metricsTokenFile;           // /metrics needs "Authorization: Bearer <its token>";
+                                          // empty: /metrics is not served
   int ioThreads = 0;                      // 0: one per core
   int workThreads = 4;                    // blocking work: databases, password hashing
 
@@ -36,6 +38,8 @@ struct Config {
   // Limits enforced by the server.
   int maxRoomsPerOwner = 50;
   int maxConnectionsPerUser = 20;
+  double connectPerMinute = 60;           // room socket upgrades per user
+  double connectBurst = 30;
   double messageRate = 10;                // per connection, per second
   double messageBurst = 30;
   size_t maxFrameBytes = 64 * 1024;

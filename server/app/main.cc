@@ -22,6 +22,9 @@ void addServeOptions(CLI::App& serve, Config& c) {
   serve.add_option("--allowed-origin", c.allowedOrigins, "extra allowed Origin (repeatable)");
   serve.add_option("--web", c.webDir, "folder of the built web client")->envname("ROOMCHAT_WEB");
   serve.add_option("--ready-file", c.readyFile, "file to write the bound port to once listening");
+  serve.add_option("--metrics-token-file", c.metricsTokenFile,
+                   "file holding the bearer token /metrics requires (none: /metrics is off)")
+      ->envname("ROOMCHAT_METRICS_TOKEN_FILE");
   serve.add_option("--io-threads", c.ioThreads, "network threads (0: one per core)");
   serve.add_option("--work-threads", c.workThreads, "threads for blocking work");
   serve.add_flag("--synchronous-full", c.synchronousFull, "fsync every commit (power-loss safe)");
@@ -35,6 +38,10 @@ void addServeOptions(CLI::App& serve, Config& c) {
   serve.add_option("--signup-burst", c.signupBurst);
   serve.add_option("--max-rooms-per-owner", c.maxRoomsPerOwner);
   serve.add_option("--max-connections-per-user", c.maxConnectionsPerUser);
+  serve.add_option("--connect-per-minute", c.connectPerMinute,
+                   "room socket upgrades per user per minute")
+      ->check(CLI::PositiveNumber);
+  serve.add_option("--connect-burst", c.connectBurst)->check(CLI::Range(1.0, 1e9));
   serve.add_option("--message-rate", c.messageRate, "messages per second per connection");
   serve.add_option("--message-burst", c.messageBurst);
   serve.add_option("--max-frame-bytes", c.maxFrameBytes);

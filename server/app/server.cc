@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -63,6 +64,23 @@ void writeReadyFile(const std::string& file, unsigned short port) {
   fs::rename(tmp, file);  // readers never see a half-written file
 }
 
+// The token in `file` (surrounding white space dropped); "" when no file is
+// configured. An unreadable or short token stops the start: an operator who
+// asked for protected metrics must not get open (or no) metrics silently.
+Result<std::string> readMetricsToken(const std::string& file) {
+  if (file.empty()) return std::string();
+  std::ifstream in(file);
+  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return makeError("bad_config", "cannot read " + file);
+  const size_t first = token.find_first_not_of(" \t\r\n");
+  token = first == std::string::npos
+              ? std::string()
+              : token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+  if (token.size() < 16 || token.find_first_of(" \t\r\n") != std::string::npos)
+    return makeError("bad_config", file + " must hold one token of at least 16 characters");
+  return token;
+}
+
 // The pieces of runServer, each one step of the start-up.
 
 std::unique_ptr<store::MetaStore> openMeta(const Config& config) {
@@ -114,6 +132,8 @@ api::ApiLimits apiLimits(const Config& config) {
   api::ApiLimits l;
   l.maxRoomsPerOwner = config.maxRoomsPerOwner;
   l.maxConnectionsPerUser = config.maxConnectionsPerUser;
+  l.connectPerMinute = config.connectPerMinute;
+  l.connectBurst = config.connectBurst;
   l.messageRate = config.messageRate;
   l.messageBurst = config.messageBurst;
   l.sessionDays = config.sessionDays;
@@ -129,7 +149,8 @@ std::string shownOrigin(const std::string& host, unsigned short port) {
 // Everything the running server is made of, in the order it must be built
 // (and, reversed, destroyed).
 struct Parts {
-  Parts(const Config& config, std::unique_ptr<store::MetaStore> metaStore)
+  Parts(const Config& config, std::unique_ptr<store::MetaStore> metaStore,
+        const std::string& metricsToken)
       : meta(std::move(metaStore)),
         shards(ioThreadCount(config)),
         work(std::max(1, config.workThreads)),
@@ -150,7 +171,7 @@ struct Parts {
                  auth::KeyedRateLimiter(config.signupPerMinute / 60.0, config.signupBurst),
                  apiLimits(config),
                  config.webDir},
-        handler(services),
+        handler(services, metricsToken),
         http(shards, handler, netLimits(config)) {
     // Hibernation, on a thread of its own at a low priority: a sweep closes
     // hundreds of rooms at once, and on the work pool those closings queued
@@ -208,9 +229,14 @@ int runServer(const Config& config) {
     spdlog::error("--listen must be HOST:PORT, got '{}'", config.listen);
     return 2;
   }
+  auto metricsToken = readMetricsToken(config.metricsTokenFile);
+  if (!metricsToken.ok()) {
+    spdlog::error("--metrics-token-file: {}", metricsToken.error().message);
+    return 2;
+  }
   auto meta = openMeta(config);
   if (!meta) return 1;
-  Parts p(config, std::move(meta));
+  Parts p(config, std::move(meta), *metricsToken);
   auto bound = p.http.listen(host, port);
   if (!bound.ok()) {
     spdlog::error("{}", bound.error().message);

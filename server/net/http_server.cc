@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +27,7 @@ Reply plainError(http::status status, const std::string& code, const std::string
                  unsigned version) {
   Response res{status, version};
   res.set(http::field::content_type, "application/json");
+  res.set("X-Content-Type-Options", "nosniff");
   res.body() = R"({"error":{"code":")" + code + R"(","message":")" + message + R"("}})";
   res.keep_alive(false);
   res.prepare_payload();
@@ -57,6 +59,38 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_->header_limit(static_cast<std::uint32_t>(limits_.headerBytes));
     parser_->body_limit(boost::none);  // checked per route once the header is known
     stream_.expires_after(limits_.requestTimeout);
+    readHeaderBytes();
+  }
+
+  // The raw header is read first: Beast joins obsolete line folds into the
+  // value, so only the bytes show them (see foldedHeader). Bytes already
+  // buffered (a pipelined request) are looked at before reading more.
+  void readHeaderBytes() {
+    std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    if (size_t blank = data.find("\r\n\r\n"); blank != std::string_view::npos)
+      return onHeaderBytes(blank + 4);
+    const size_t room = buffer_.max_size() - buffer_.size();
+    if (room == 0) return failRead(http::error::header_limit);  // no blank line fits
+    stream_.async_read_some(buffer_.prepare(std::min<size_t>(room, 4096)),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->failRead(ec);
+                              self->buffer_.commit(n);
+                              self->readHeaderBytes();
+                            });
+  }
+
+  void onHeaderBytes(size_t bytes) {
+    std::string_view header(static_cast<const char*>(buffer_.data().data()), bytes);
+    // Only empty lines so far (allowed before a request line): dropped, and
+    // the header is read on under the same deadline.
+    if (header.find_first_not_of("\r\n") == std::string_view::npos) {
+      buffer_.consume(bytes);
+      return readHeaderBytes();
+    }
+    if (foldedHeader(header))
+      return write(plainError(http::status::bad_request, "bad_request",
+                              "obsolete line folding is not accepted", 11));
+    // The whole header is buffered: Beast parses it without another read.
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::onHeader, shared_from_this()));
   }
@@ -67,14 +101,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // line arrived in the same read: the limit must not depend on how TCP
     // split the bytes (found by fuzz/http_request_fuzz).
     if (bytes > limits_.headerBytes) return failRead(http::error::header_limit);
+    if (auto refusal = checkFraming(parser_->get())) return write(std::move(*refusal));
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
-    // No client of ours sends a chunked body (browsers send Content-Length),
-    // and Beast 1.81's chunk parser trips its own assertion on some TCP
-    // splits (found by fuzz/http_request_fuzz): a body must say its length.
-    // The body stays unread, so the answer closes the connection.
-    if (parser_->chunked())
-      return write(plainError(http::status::length_required, "length_required",
-                              "send the body with a Content-Length", parser_->get().version()));
     const size_t limit = handler_.bodyLimit(parser_->get().base());
     if (parser_->content_length() && *parser_->content_length() > limit)
       return failRead(http::error::body_limit);
@@ -167,6 +195,46 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     std::string early = beast::buffers_to_string(buffer_.data());
     auto ws = std::make_shared<WsSession>(stream_.release_socket(), std::move(endpoint), limits_);
     ws->run(request, std::move(early));
+  }
+
+  // True when a header line continues the one before it (obs-fold, RFC 9112
+  // §5.2): a proxy may read the continuation as a header of its own.
+  static bool foldedHeader(std::string_view header) {
+    size_t start = header.find_first_not_of("\r\n");  // empty lines before the request line
+    for (size_t eol = header.find("\r\n", start); eol != std::string_view::npos &&
+                                                   eol + 2 < header.size();
+         eol = header.find("\r\n", eol + 2)) {
+      if (header[eol + 2] == ' ' || header[eol + 2] == '\t') return true;
+    }
+    return false;
+  }
+
+  // What a proxy in front of us could read differently (request smuggling):
+  // a transfer coding we do not implement, a second Host, a method in the
+  // wrong case (methods are case-sensitive; a proxy may fold it). Each is
+  // refused before any route runs; the answer closes the connection.
+  static std::optional<Reply> checkFraming(const Request& request) {
+    const unsigned version = request.version();
+    for (char c : request.method_string())
+      if (c >= 'a' && c <= 'z')
+        return plainError(http::status::bad_request, "bad_request",
+                          "methods are uppercase", version);
+    if (request.count(http::field::host) > 1)
+      return plainError(http::status::bad_request, "bad_request", "more than one Host header",
+                        version);
+    if (request.count(http::field::transfer_encoding) == 0) return std::nullopt;
+    auto [first, last] = request.equal_range(http::field::transfer_encoding);
+    for (auto field = first; field != last; ++field)
+      for (const auto& coding : http::token_list(field->value()))
+        if (!beast::iequals(coding, "chunked"))
+          return plainError(http::status::not_implemented, "not_implemented",
+                            "unsupported transfer coding", version);
+    // No client of ours sends a chunked body (browsers send Content-Length),
+    // and Beast 1.81's chunk parser trips its own assertion on some TCP
+    // splits (found by fuzz/http_request_fuzz): a body must say its length.
+    // The body stays unread, so the answer closes the connection.
+    return plainError(http::status::length_required, "length_required",
+                      "send the body with a Content-Length", version);
   }
 
   // The parts of an upgrade request the framing relies on (RFC 6455 §4.2.1);

@@ -91,7 +91,8 @@ std::optional<fs::path> StaticFiles::resolve(std::string_view target) const {
   return real;
 }
 
-std::optional<Reply> StaticFiles::serve(const Request& request) const {
+std::optional<Reply> StaticFiles::serve(const Request& request,
+                                        const Headers& documentHeaders) const {
   if (root_.empty()) return std::nullopt;
   auto file = resolve(request.target());
   if (!file) return std::nullopt;
@@ -109,6 +110,8 @@ std::optional<Reply> StaticFiles::serve(const Request& request) const {
   res.set(http::field::cache_control,
           immutable ? "public, max-age=31536000, immutable" : "no-cache");
   res.set("X-Content-Type-Options", "nosniff");
+  if (file->extension() == ".html")
+    for (const auto& [name, value] : documentHeaders) res.set(name, value);
   res.content_length(size);
   res.keep_alive(request.keep_alive());
   if (request.method() == http::verb::head) {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "net/http.h"
 
@@ -17,9 +19,12 @@ class StaticFiles {
  public:
   explicit StaticFiles(std::filesystem::path root);
 
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+
   // A response for GET/HEAD `target`, or nullopt when nothing matches (the
-  // caller answers 404).
-  std::optional<Reply> serve(const Request& request) const;
+  // caller answers 404). Every file is sent with nosniff; an HTML document
+  // also with `documentHeaders` (the application's security policy).
+  std::optional<Reply> serve(const Request& request, const Headers& documentHeaders = {}) const;
 
   // The file serve() would send for `target` (a request target, query and
   // fragment ignored): a canonical path of a regular file inside root(), or

@@ -59,6 +59,27 @@ bool isUnicodeSpace(char32_t c) {
          c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
 }
 
+bool isControl(char32_t c) {
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029;
+}
+
+bool isBidiControl(char32_t c) {
+  return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2066 && c <= 0x2069);
+}
+
+// Unicode's Default_Ignorable_Code_Point (drawn as nothing), plus the braille
+// blank, which fonts draw as an empty cell.
+bool isInvisible(char32_t c) {
+  return c == 0x00AD || c == 0x034F || c == 0x061C || c == 0x115F || c == 0x1160 ||
+         c == 0x17B4 || c == 0x17B5 || (c >= 0x180B && c <= 0x180F) ||
+         (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2060 && c <= 0x206F) || c == 0x2800 || c == 0x3164 ||
+         (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF || c == 0xFFA0 ||
+         (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0x1BCA0 && c <= 0x1BCA3) ||
+         (c >= 0x1D173 && c <= 0x1D17A) || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
 // Bytes in the sequence a lead byte announces (1 for anything invalid).
 size_t sequenceLength(char lead) {
   auto b = static_cast<unsigned char>(lead);
@@ -271,8 +292,13 @@ ParseResult parseHello(FieldReader& r) {
 
 ParseResult parseSend(FieldReader& r) {
   Send send;
-  // Echoed even when another field fails, so the client can fail that message.
-  if (const json* id = r.find("clientId"); id && id->is_string()) r.echo(id->get<std::string>());
+  // Echoed even when another field fails, so the client can fail that message;
+  // never when the clientId itself is invalid (the error would repeat it).
+  if (const json* id = r.find("clientId"); id && id->is_string()) {
+    const auto chars = utf8Length(id->get_ref<const std::string&>());
+    if (chars && *chars >= 1 && *chars <= r.limits().maxClientIdChars)
+      r.echo(id->get<std::string>());
+  }
   send.clientId =
       r.string("clientId", 1, r.limits().maxClientIdChars, Need::kRequired).value_or("");
   std::optional<std::string> kind = r.oneOf("kind", {"text", "image"}, Need::kRequired);
@@ -421,6 +447,20 @@ std::string utf8Prefix(std::string_view s, size_t maxChars) {
     i += std::min(sequenceLength(s[i]), s.size() - i);
   }
   return std::string(s.substr(0, i));
+}
+
+std::optional<std::string> nameFault(std::string_view name) {
+  bool visible = false;
+  for (size_t i = 0; i < name.size();) {
+    std::optional<CodePoint> cp = decodeAt(name, i);
+    if (!cp) return "is not valid UTF-8";
+    if (isControl(cp->value)) return "may not contain control characters";
+    if (isBidiControl(cp->value)) return "may not contain bidirectional controls";
+    visible = visible || !(isUnicodeSpace(cp->value) || isInvisible(cp->value));
+    i += cp->length;
+  }
+  if (!visible) return "needs a visible character";
+  return std::nullopt;
 }
 
 bool isBlobKey(std::string_view s) {

@@ -70,6 +70,14 @@ std::optional<size_t> utf8Length(std::string_view s);
 // The first `maxChars` code points of s (s must be valid UTF-8).
 std::string utf8Prefix(std::string_view s, size_t maxChars);
 
+// Why `name` (a display name or room name, already trimmed) cannot be shown
+// to other users as it is, or nullopt when it can: not UTF-8, a control
+// character (C0, DEL, C1, line and paragraph separators), a bidi control that
+// reorders the text around it (U+061C, U+200E/F, U+202A-202E, U+2066-2069),
+// or nothing visible (only white space and default-ignorable characters such
+// as zero-width spaces, joiners, variation selectors and Hangul fillers).
+std::optional<std::string> nameFault(std::string_view name);
+
 bool isBlobKey(std::string_view s);  // 64 lowercase hex chars
 
 }  // namespace roomchat::proto

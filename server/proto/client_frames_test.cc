@@ -185,8 +185,11 @@ TEST(ClientFrames, SendErrorsEchoTheClientIdWhenReadable) {
   EXPECT_EQ(errorOf(j).clientId, "c1");
 
   j = textSend("hi");
-  j["clientId"] = std::string(65, 'z');  // readable, though itself invalid
-  EXPECT_EQ(errorOf(j).clientId, std::string(65, 'z'));
+  j["clientId"] = std::string(65, 'z');  // readable, but itself invalid: not repeated
+  EXPECT_EQ(errorOf(j).code, "invalid_field");
+  EXPECT_FALSE(errorOf(j).clientId);
+  j["clientId"] = std::string(60000, 'z');
+  EXPECT_FALSE(errorOf(j).clientId);
 
   j["clientId"] = 5;
   EXPECT_FALSE(errorOf(j).clientId);
@@ -245,6 +248,10 @@ TEST(ClientFrames, SendHonoursCustomLimits) {
   json j = textSend("hi");
   j["clientId"] = "abcd";
   EXPECT_EQ(errorOf(j, limits).code, "invalid_field");
+  EXPECT_FALSE(errorOf(j, limits).clientId) << "an invalid clientId is not echoed";
+  j["clientId"] = "abc";
+  j["kind"] = "video";
+  EXPECT_EQ(errorOf(j, limits).clientId, "abc") << "a valid one is";
 }
 
 TEST(ClientFrames, SendReplyToSeqIsAPositiveInteger) {
@@ -532,6 +539,38 @@ TEST(Utf8, PrefixCutsOnCodePointBoundaries) {
   EXPECT_EQ(utf8Prefix("abc", 10), "abc");
   EXPECT_EQ(utf8Prefix("abc", 0), "");
   EXPECT_EQ(utf8Prefix("a\xf0\x9f", 5), "a\xf0\x9f");  // truncated input: no overrun
+}
+
+TEST(Names, ControlsAndBidiOverridesAreRefused) {
+  const std::vector<std::string> bad = {
+      std::string("a\0b", 3), "a\tb", "a\nb", "a\x1b[31mb", "a\x7f" "b",
+      "a\xc2\x80" "b", "a\xc2\x9f" "b",                           // C1 controls
+      "\xe2\x80\xae" "gnp.exe", "a\xe2\x80\xaa" "b", "a\xe2\x80\xac" "b",  // U+202E, 202A, 202C
+      "a\xe2\x81\xa6" "b", "a\xe2\x81\xa9" "b",                   // U+2066, U+2069
+      "a\xe2\x80\x8e" "b", "a\xe2\x80\x8f" "b", "a\xd8\x9c" "b",  // U+200E, U+200F, U+061C
+      "a\xe2\x80\xa8" "b",                                        // U+2028 line separator
+      "\xff", "a\xed\xa0\x80",                                     // not UTF-8
+  };
+  for (const auto& name : bad) EXPECT_TRUE(nameFault(name)) << testing::PrintToString(name);
+}
+
+TEST(Names, ANameNeedsAVisibleCharacter) {
+  for (const std::string invisible :
+       {"", " ", "\xe2\x80\x8b", "\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d",  // zero-width
+        "\xef\xbb\xbf", "\xe2\x81\xa0", "\xc2\xad",                        // BOM, WJ, SHY
+        "\xe3\x85\xa4", "\xe1\x85\x9f", "\xef\xbe\xa0",                     // Hangul fillers
+        "\xe2\xa0\x80", "\xef\xb8\x8f", "\xf3\xa0\x80\x81",                // braille blank, VS16, tag
+        "\xe3\x80\x80\xe2\x80\x8b"})
+    EXPECT_TRUE(nameFault(invisible)) << testing::PrintToString(invisible);
+}
+
+TEST(Names, OrdinaryNamesInAnyScriptPass) {
+  for (const std::string good :
+       {"Ann", "Zo\xc3\xab", "a b", "\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a",  // Arabic
+        "\xe6\x97\xa5\xe6\x9c\xac",                                        // CJK
+        "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb",                 // ZWJ emoji
+        "\xe2\x9d\xa4\xef\xb8\x8f", "\xe2\x80\x8b" "x", "<b>&amp;</b>", "a\xc2\xa0" "b"})
+    EXPECT_FALSE(nameFault(good)) << testing::PrintToString(good) << ": " << *nameFault(good);
 }
 
 TEST(BlobKey, IsSixtyFourLowercaseHex) {

@@ -1,6 +1,7 @@
 #include "room/room.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include <boost/asio/post.hpp>
@@ -65,7 +66,8 @@ void Room::touch() { lastUsed_.store(nowMs(), std::memory_order_relaxed); }
 
 void Room::requireStrand(const char* method) const {
   if (strand_.running_in_this_thread()) return;
-  spdlog::critical("room {}: Room::{} called off the room's strand", id_, method);
+  // stderr directly: the process ends on the next line, before a logger flushes.
+  std::fprintf(stderr, "room %s: Room::%s called off the room's strand\n", id_.c_str(), method);
   std::abort();
 }
 
@@ -279,11 +281,15 @@ void Room::reportActivity(bool flushAll) {
 
 // The task holds the room, so the directory does not hibernate it meanwhile,
 // and its completion comes back to the strand before another may start.
-void Room::maybeCheckpoint() {
-  if (!store_ || checkpointing_ || store_->walPages() < limits_.checkpointPages) return;
+void Room::maybeCheckpoint(bool afterDelete) {
+  truncateOwed_ = truncateOwed_ || afterDelete;
+  if (!store_ || checkpointing_) return;
+  if (!truncateOwed_ && store_->walPages() < limits_.checkpointPages) return;
   checkpointing_ = true;
-  const auto mode = store_->walPages() >= limits_.restartPages ? store::CheckpointMode::kRestart
-                                                               : store::CheckpointMode::kPassive;
+  const auto mode = truncateOwed_ ? store::CheckpointMode::kTruncate
+                    : store_->walPages() >= limits_.restartPages ? store::CheckpointMode::kRestart
+                                                                 : store::CheckpointMode::kPassive;
+  truncateOwed_ = false;
   asio::post(work_, [self = shared_from_this(), mode] {
     const auto started = std::chrono::steady_clock::now();
     Status status = store::RoomStore::checkpoint(self->file_, mode, self->storeOptions_);
@@ -301,6 +307,7 @@ void Room::checkpointDone(const Status& status) {
   // A checkpoint that raced with the deletion may have made a -wal or -shm
   // again; its connection is closed now.
   if (deleted_) (void)store::RoomStore::destroy(file_);
+  else if (truncateOwed_) maybeCheckpoint();
 }
 
 void Room::failPending(const Error& error, std::vector<PendingSend>& sends,
@@ -376,7 +383,7 @@ void Room::onDelete(Conn& c, const proto::Delete& f) {
   if (Status s = store_->update(*m); !s.ok())
     return sendError(c, "storage_unavailable", "the deletion could not be stored");
   broadcast(shared(proto::messageUpdatedFrame(*m)));
-  maybeCheckpoint();
+  maybeCheckpoint(/*afterDelete=*/true);
 }
 
 void Room::onStatus(Conn& c, const proto::Status& f) {

@@ -159,8 +159,9 @@ class Room : public std::enable_shared_from_this<Room> {
   Result<std::optional<model::ReplyRef>> replySnapshot(int64_t seq);
   void scheduleFlush();
   void flush();
-  // After a commit: starts a checkpoint on the work pool when the WAL is big.
-  void maybeCheckpoint();
+  // After a commit: starts a checkpoint on the work pool when the WAL is big,
+  // or a TRUNCATE one after a deletion (the deleted text must leave the WAL).
+  void maybeCheckpoint(bool afterDelete = false);
   void checkpointDone(const Status& status);
   void sendPage(Conn& c, const Result<store::MessagePage>& page);
   void failPending(const Error& error, std::vector<PendingSend>& sends,
@@ -191,6 +192,7 @@ class Room : public std::enable_shared_from_this<Room> {
   const store::RoomStoreOptions storeOptions_;
   store::RoomReader reader_;  // thread-safe; used from the work pool
   bool checkpointing_ = false;
+  bool truncateOwed_ = false;  // a deletion came while a checkpoint was running
   model::Room info_;
   RoomHooks hooks_;
   RoomLimits limits_;

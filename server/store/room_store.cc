@@ -90,6 +90,10 @@ WHEN old.seq <= (SELECT indexed_upto FROM fts_state) BEGIN
     SELECT new.seq, new.text WHERE new.deleted = 0 AND new.text IS NOT NULL;
 END;
 )sql",
+    // 3: a deletion empties the quotes of the replies to it: found by index.
+    R"sql(
+CREATE INDEX messages_reply ON messages(reply_seq) WHERE reply_seq IS NOT NULL;
+)sql",
 };
 
 // The full-text index is written once per this many messages, in the commit
@@ -129,6 +133,12 @@ constexpr const char* kBefore = "SELECT " RC_MESSAGE_COLUMNS
                                 " FROM messages WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2";
 constexpr const char* kAfter = "SELECT " RC_MESSAGE_COLUMNS
                                " FROM messages WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+// A reply keeps its quote of a message only while that message exists.
+constexpr const char* kForgetQuotes =
+    "UPDATE messages SET reply_snippet = '' WHERE reply_seq = ?1 AND reply_snippet <> ''";
+// Rewrites the search index into one segment: the words of deleted messages
+// stay in the old segments (behind delete markers) until they are merged.
+constexpr const char* kCompactIndex = "INSERT INTO messages_fts(messages_fts) VALUES('optimize')";
 // A deleted message is final: editing or deleting it again is not_found.
 constexpr const char* kUpdate =
     "UPDATE messages SET text = ?2, images = ?3, edited_at = ?4, deleted = ?5 "
@@ -300,6 +310,7 @@ struct RoomStore::Impl {
   int64_t lastSeq = 0;
   int64_t indexedUpto = 0;  // fts_state.indexed_upto as committed
   int walPages = 0;
+  bool deletedSinceOpen = false;  // the search index holds words of deleted messages
 
   // SQLite's WAL hook: runs after every commit with the WAL's size in pages.
   // Installing it also turns SQLite's auto-checkpoint off.
@@ -389,6 +400,9 @@ Result<std::unique_ptr<RoomStore>> RoomStore::open(const fs::path& file, const s
   impl->roomId = roomId;
   if (Status s = sql::configure(*impl->db, options.synchronousFull); !s) return s.error();
   if (Status s = impl->db->exec(kCacheSize); !s) return s.error();
+  // Freed space (a deleted message's text, old index pages) is zeroed, not
+  // left readable in the file.
+  if (Status s = impl->db->exec("PRAGMA secure_delete=ON"); !s) return s.error();
   if (options.manualCheckpoints) {
     if (Status s = impl->db->exec("PRAGMA wal_autocheckpoint=0"); !s) return s.error();
     sqlite3_wal_hook(impl->db->raw(), &Impl::onCommit, impl.get());
@@ -456,7 +470,10 @@ Result<MessagePage> RoomStore::after(int64_t afterSeq, int limit) const {
 }
 
 Status RoomStore::update(const model::Message& message) {
-  auto q = impl_->query(kUpdate);
+  if (!impl_->db) return closedError();
+  sql::Transaction txn(*impl_->db);
+  if (Status s = txn.beginImmediate(); !s) return s;
+  auto q = impl_->db->query(kUpdate);
   if (!q) return q.error();
   q->bind(1, message.seq).bind(4, message.editedAt).bind(5, int64_t{message.deleted ? 1 : 0});
   if (!message.deleted) q->bind(2, message.text).bind(3, joinImages(message.images));
@@ -464,6 +481,14 @@ Status RoomStore::update(const model::Message& message) {
   if (impl_->db->changes() == 0) {
     return makeError("not_found", "no live message with seq " + std::to_string(message.seq));
   }
+  if (message.deleted) {
+    auto forget = impl_->db->query(kForgetQuotes);
+    if (!forget) return forget.error();
+    forget->bind(1, message.seq);
+    if (Status s = forget->run(); !s) return s;
+  }
+  if (Status s = txn.commit(); !s) return s;
+  impl_->deletedSinceOpen = impl_->deletedSinceOpen || message.deleted;
   return Ok{};
 }
 
@@ -478,9 +503,12 @@ Status RoomStore::close() {
   // A woken room starts with its whole history indexed; should this fail,
   // the tail is still searched from the table, and the file still closes.
   Status indexed = impl_->indexAll();
+  // Once per session with deletes: the index rewrite costs a pass over it.
+  Status compacted = impl_->deletedSinceOpen ? impl_->db->exec(kCompactIndex) : Status(Ok{});
   Status s = checkpointOn(impl_->db->raw(), CheckpointMode::kTruncate);
   impl_->db.reset();
-  return indexed ? s : indexed;
+  if (!indexed) return indexed;
+  return compacted.ok() ? s : compacted;
 }
 
 Status RoomStore::checkpoint(const fs::path& file, CheckpointMode mode, RoomStoreOptions options) {

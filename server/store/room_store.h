@@ -89,7 +89,11 @@ class RoomStore {
   Result<MessagePage> after(int64_t afterSeq, int limit) const;
 
   // Rewrites the text (edit) or marks the message deleted (clearing text and
-  // images) for message.seq. Keeps the full-text index in step.
+  // images) for message.seq. Keeps the full-text index in step. A deletion
+  // also empties the snippet of every reply that quotes the message, in the
+  // same transaction. Freed space is zeroed (secure_delete); the deleted text
+  // leaves the WAL with the next TRUNCATE checkpoint, and its words leave the
+  // search index when close() compacts it.
   Status update(const model::Message& message);
 
   // Full-text search (FTS5) over text messages that are not deleted, newest
@@ -101,7 +105,9 @@ class RoomStore {
   Result<MessagePage> search(const std::string& query, int64_t beforeSeq, int limit) const;
 
   // Indexes the unindexed tail, checkpoints the WAL into the file (TRUNCATE)
-  // and closes the database, so that the next open has no WAL to recover. Later calls fail with
+  // and closes the database, so that the next open has no WAL to recover.
+  // After deletions it first compacts the search index (FTS5 'optimize').
+  // Later calls fail with
   // "storage_unavailable". (The destructor only closes: SQLite checkpoints
   // on close by itself, but only when no other connection has the file open.)
   Status close();

@@ -377,6 +377,7 @@ TEST_F(RoomStoreTest, AVersionOneFileMigratesWithItsIndexMarkedComplete) {
   }
   // Back to version 1 as it was: the old triggers, no fts_state, every row indexed.
   ASSERT_EQ(testutil::rawExec(file_, R"sql(
+    DROP INDEX messages_reply;
     DROP TABLE fts_state; DROP TRIGGER messages_fts_delete; DROP TRIGGER messages_fts_update;
     INSERT INTO messages_fts(rowid, text) SELECT seq, text FROM messages;
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
@@ -394,7 +395,7 @@ TEST_F(RoomStoreTest, AVersionOneFileMigratesWithItsIndexMarkedComplete) {
             SQLITE_OK);
   auto store = openRoom(false);
   ASSERT_TRUE(store);
-  EXPECT_EQ(testutil::rawScalar(file_, "PRAGMA user_version"), 2);
+  EXPECT_EQ(testutil::rawScalar(file_, "PRAGMA user_version"), 3);
   EXPECT_EQ(testutil::rawScalar(file_, "SELECT indexed_upto FROM fts_state"), 3);
   model::Message m = *must(store->bySeq(2));
   m.text = "renamed";
@@ -403,6 +404,66 @@ TEST_F(RoomStoreTest, AVersionOneFileMigratesWithItsIndexMarkedComplete) {
   EXPECT_THAT(seqsOf(must(store->search("renamed", 0, 10))), ElementsAre(2));
   EXPECT_EQ(testutil::rawExec(file_, "INSERT INTO messages_fts(messages_fts) VALUES('integrity-check')"),
             SQLITE_OK);
+}
+
+TEST_F(RoomStoreTest, DeletingAMessageEmptiesTheQuotesOfItsReplies) {
+  auto store = openRoom();
+  std::vector<model::Message> first{textMessage("the safe code is 7781"), textMessage("other")};
+  first[0].id = "id-1";  // textMessage's id repeats the text
+  ASSERT_TRUE(store->append(first).ok());
+  auto replyTo = [](const model::Message& m) {
+    model::Message r = textMessage("reply to " + std::to_string(m.seq));
+    r.replyTo = model::ReplyRef{m.seq, m.authorId, m.kind, *m.text};
+    return r;
+  };
+  std::vector<model::Message> replies{replyTo(first[0]), replyTo(first[0]), replyTo(first[1])};
+  ASSERT_TRUE(store->append(replies).ok());
+
+  model::Message gone = first[0];
+  gone.deleted = true;
+  ASSERT_TRUE(store->update(gone).ok());
+
+  for (int64_t seq : {3, 4}) {
+    auto reply = must(store->bySeq(seq));
+    ASSERT_TRUE(reply && reply->replyTo) << seq;
+    EXPECT_EQ(reply->replyTo->seq, 1) << "the reply still says what it answered";
+    EXPECT_EQ(reply->replyTo->snippet, "") << seq;
+  }
+  EXPECT_EQ(must(store->bySeq(5))->replyTo->snippet, "other") << "other quotes are kept";
+  for (const auto& m : must(store->before(0, 10)).messages)
+    if (m.replyTo) EXPECT_NE(m.replyTo->snippet, "the safe code is 7781");
+}
+
+TEST_F(RoomStoreTest, ADeletedMessageLeavesTheFilesAfterACheckpointAndClose) {
+  auto contains = [](const fs::path& file, const std::string& needle) {
+    std::ifstream in(file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return bytes.find(needle) != std::string::npos;
+  };
+  const fs::path wal = file_.string() + "-wal";
+  {
+    RoomStoreOptions manual{false, true};
+    auto store = RoomStore::open(file_, "room1", true, manual);
+    ASSERT_TRUE(store.ok());
+    std::vector<model::Message> batch{textMessage("alpha"),
+                                      textMessage("vault combination quokkazebra"),
+                                      textMessage("omega")};
+    batch[1].id = "id-2";  // textMessage's id repeats the text
+    ASSERT_TRUE((*store)->append(batch).ok());
+    ASSERT_TRUE(RoomStore::checkpoint(file_, CheckpointMode::kPassive, manual).ok());
+    ASSERT_TRUE(contains(file_, "vault combination quokkazebra")) << "the detector works";
+    model::Message gone = batch[1];
+    gone.deleted = true;
+    ASSERT_TRUE((*store)->update(gone).ok());
+    ASSERT_TRUE(RoomStore::checkpoint(file_, CheckpointMode::kTruncate, manual).ok());
+    EXPECT_FALSE(contains(file_, "vault combination")) << "the text is still in the file";
+    EXPECT_FALSE(contains(wal, "vault combination")) << "the text is still in the WAL";
+    ASSERT_TRUE((*store)->close().ok());
+  }
+  EXPECT_FALSE(contains(file_, "quokkazebra")) << "a word is still in the search index";
+  auto store = openRoom(false);
+  EXPECT_TRUE(must(store->search("quokkazebra", 0, 10)).messages.empty());
+  EXPECT_THAT(seqsOf(must(store->search("omega", 0, 10))), ElementsAre(3));
 }
 
 TEST_F(RoomStoreTest, DeletedOrUnknownMessagesCannotBeUpdated) {

@@ -9,7 +9,8 @@ namespace roomchat::test {
 std::vector<std::string> generousLimits() {
   return {"--message-rate",      "10000",  "--message-burst",      "10000",
           "--signup-per-minute", "100000", "--signup-burst",       "100000",
-          "--login-per-minute",  "100000", "--login-burst",        "100000"};
+          "--login-per-minute",  "100000", "--login-burst",        "100000",
+          "--connect-per-minute", "100000", "--connect-burst",      "100000"};
 }
 
 void ServerTest::SetUp() {
@@ -98,8 +99,13 @@ Joined ServerTest::join(const TestUser& user, const std::string& roomId, const s
   return j;
 }
 
+HttpResponse ServerTest::metrics() {
+  return anonymous().get("/metrics",
+                         {{"Authorization", "Bearer " + server_->metricsToken()}});
+}
+
 std::optional<double> ServerTest::metric(const std::string& name) {
-  auto res = anonymous().get("/metrics");
+  auto res = metrics();
   if (res.status != 200) return std::nullopt;
   std::istringstream in(res.body);
   std::string line;

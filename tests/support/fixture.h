@@ -79,6 +79,8 @@ class ServerTest : public ::testing::Test {
   Joined join(const TestUser& user, const std::string& roomId, const std::string& tab = "tab-1",
               std::optional<int64_t> lastSeq = std::nullopt);
 
+  // GET /metrics with the server's bearer token.
+  HttpResponse metrics();
   // GET /metrics, the value of one series summed over its label sets
   // (nullopt when absent or unreadable).
   std::optional<double> metric(const std::string& name);

@@ -64,7 +64,7 @@ int decodeStatus(int status) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(std::vector<std::string> extraArgs)
+ServerProcess::ServerProcess(std::vector<std::string> extraArgs, bool metricsToken)
     : extraArgs_(std::move(extraArgs)) {
   tempDir_ = makeTempDir();
   dataDir_ = tempDir_ + "/data";
@@ -72,6 +72,11 @@ ServerProcess::ServerProcess(std::vector<std::string> extraArgs)
   logFile_ = tempDir_ + "/server.log";
   std::error_code ec;
   fs::create_directories(dataDir_, ec);
+  if (metricsToken && !tempDir_.empty()) {
+    metricsToken_ = "metrics-" + fs::path(tempDir_).filename().string() + "-token";
+    metricsTokenFile_ = tempDir_ + "/metrics-token";
+    std::ofstream(metricsTokenFile_) << metricsToken_ << "\n";
+  }
 }
 
 ServerProcess::~ServerProcess() {
@@ -95,6 +100,8 @@ std::vector<std::string> ServerProcess::argv() const {
                                    "--data", dataDir_,
                                    "--ready-file", readyFile_,
                                    "--password-cost", "min"};
+  if (!metricsTokenFile_.empty())
+    args.insert(args.end(), {"--metrics-token-file", metricsTokenFile_});
   args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
   return args;
 }

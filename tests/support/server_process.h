@@ -31,7 +31,9 @@ namespace roomchat::test {
 class ServerProcess {
  public:
   // extraArgs are appended after the fixed ones (--listen, --data, ...).
-  explicit ServerProcess(std::vector<std::string> extraArgs = {});
+  // With metricsToken the server gets --metrics-token-file with a token of
+  // its own (metricsToken()); without, /metrics is not served.
+  explicit ServerProcess(std::vector<std::string> extraArgs = {}, bool metricsToken = true);
   ~ServerProcess();
 
   ServerProcess(const ServerProcess&) = delete;
@@ -59,6 +61,8 @@ class ServerProcess {
   std::string origin() const;  // "http://127.0.0.1:<port>"
   const std::string& dataDir() const { return dataDir_; }
   const std::string& tempDir() const { return tempDir_; }
+  // The bearer token /metrics wants ("" when started without one).
+  const std::string& metricsToken() const { return metricsToken_; }
   std::string log() const;  // whole server.log
   // The first sanitizer report (ASan, LSan, UBSan, TSan) in server.log, from
   // its first line to the end of its SUMMARY line; empty when there is none.
@@ -89,6 +93,8 @@ class ServerProcess {
   std::string dataDir_;
   std::string readyFile_;
   std::string logFile_;
+  std::string metricsToken_;
+  std::string metricsTokenFile_;
   pid_t pid_ = -1;
   int port_ = 0;
   std::optional<int> lastExit_;

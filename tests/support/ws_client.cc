@@ -92,6 +92,9 @@ bool WsClient::connect(const std::string& target, const std::string& cookie,
   }
   upgradeStatus_ = static_cast<int>(res.result_int());
   upgradeBody_ = res.body();
+  upgradeHeaders_.clear();
+  for (const auto& field : res)
+    upgradeHeaders_.emplace_back(std::string(field.name_string()), std::string(field.value()));
   if (ec) {
     transportError_ = "handshake: " + ec.message();
     if (upgradeStatus_ == 101) upgradeStatus_ = 0;
@@ -110,6 +113,12 @@ json WsClient::upgradeJson() const {
   json j = json::parse(upgradeBody_, nullptr, false);
   if (j.is_discarded()) return nullptr;
   return j;
+}
+
+std::string WsClient::upgradeHeader(std::string_view name) const {
+  for (const auto& [k, v] : upgradeHeaders_)
+    if (beast::iequals(k, name)) return v;
+  return "";
 }
 
 std::string WsClient::upgradeErrorCode() const {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +48,8 @@ class WsClient {
   const std::string& upgradeBody() const { return upgradeBody_; }
   nlohmann::json upgradeJson() const;  // parsed body of a refused upgrade (null if none)
   std::string upgradeErrorCode() const;
+  // A header of the upgrade's answer (case-insensitive name), or "".
+  std::string upgradeHeader(std::string_view name) const;
   const std::string& transportError() const { return transportError_; }
 
   // Sends one text frame. False when it cannot (closed, not connected,
@@ -104,6 +107,7 @@ class WsClient {
   std::unique_ptr<Impl> impl_;
   int upgradeStatus_ = 0;
   std::string upgradeBody_;
+  std::vector<std::pair<std::string, std::string>> upgradeHeaders_;
   std::string transportError_;
   std::deque<nlohmann::json> queue_;
   std::vector<nlohmann::json> skipped_;
