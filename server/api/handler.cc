@@ -193,7 +193,7 @@ net::UpgradeDecision ApiHandler::authorizeUpgrade(const net::Request& request,
   member.role = still->role;
   SocketLimits limits{s_.limits.messageRate, s_.limits.messageBurst, s_.limits.frames};
   return std::make_shared<RoomSocket>(*room, std::move(member), session.tokenHash,
-                                      s_.connections, s_.blobs, limits);
+                                      s_.connections, s_.blobs, limits, s_.work.get_executor());
 }
 
 bool ApiHandler::metricsAllowed(const net::Request& request) const {

@@ -1,6 +1,8 @@
 #include "api/room_socket.h"
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 
 #include <boost/asio/post.hpp>
 
@@ -34,7 +36,8 @@ bool isMessageFrame(const proto::ClientFrame& f) {
 
 RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
                        std::string sessionHash, ConnectionRegistry& registry,
-                       const blob::BlobStore& blobs, const SocketLimits& limits)
+                       const blob::BlobStore& blobs, const SocketLimits& limits,
+                       asio::any_io_executor work)
     : room_(std::move(room)),
       member_(std::move(member)),
       userId_(member_->user.id),
@@ -45,9 +48,23 @@ RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
       frameLimits_(limits.frames),
       messages_(limits.messageRate, limits.messageBurst),
       frames_(std::max(kFrameRate, limits.messageRate * 2), std::max(kFrameBurst, limits.messageBurst * 2)),
-      abuse_(kAbuseRate, kAbuseBurst) {}
+      abuse_(kAbuseRate, kAbuseBurst),
+      work_(std::move(work)) {}
+
+// Debug and sanitizer builds (ROOMCHAT_CHECK_STRANDS) stop at a call off the
+// room's strand, where the socket's state lives.
+void RoomSocket::requireStrand(const char* method) const {
+#ifdef ROOMCHAT_CHECK_STRANDS
+  if (room_->strand().running_in_this_thread()) return;
+  std::fprintf(stderr, "RoomSocket::%s called off the room's strand\n", method);
+  std::abort();
+#else
+  (void)method;
+#endif
+}
 
 void RoomSocket::onOpen(std::shared_ptr<net::WsChannel> channel) {
+  requireStrand(__func__);
   channel_ = std::move(channel);
   auto self = shared_from_this();
   registry_.track(sessionHash_, self);
@@ -56,16 +73,59 @@ void RoomSocket::onOpen(std::shared_ptr<net::WsChannel> channel) {
 }
 
 void RoomSocket::onText(std::string&& text) {
+  requireStrand(__func__);
   auto parsed = proto::parseClientFrame(text, frameLimits_);
   if (auto* error = std::get_if<proto::FrameError>(&parsed))
     return reject(error->code, error->message, error->clientId);
   auto& frame = std::get<proto::ClientFrame>(parsed);
-  if (!admit(frame) || !imagesExist(frame)) return;
+  if (!admit(frame)) return;
+  if (!checking_) return process(std::move(frame));
+  if (held_.size() >= kMaxHeldFrames) {
+    const auto* send = std::get_if<proto::Send>(&frame);
+    return reject("rate_limited", "slow down", send ? std::optional(send->clientId) : std::nullopt);
+  }
+  held_.push_back(std::move(frame));
+}
+
+void RoomSocket::process(proto::ClientFrame&& frame) {
+  if (auto* send = std::get_if<proto::Send>(&frame); send && !send->images.empty())
+    return checkImages(std::move(*send));
   room_->handle(connId_, std::move(frame));
+}
+
+// A message may reference only stored images. The check may block (a stat,
+// a remote store), so it runs on the work executor, never on the strand.
+void RoomSocket::checkImages(proto::Send&& send) {
+  checking_ = true;
+  asio::post(work_, [self = shared_from_this(), send = std::move(send)]() mutable {
+    std::optional<std::string> missing;
+    for (const auto& key : send.images)
+      if (!self->blobs_.exists(key)) {
+        missing = key;
+        break;
+      }
+    asio::post(self->room_->strand(), [self, send = std::move(send), missing]() mutable {
+      self->checked(std::move(send), std::move(missing));
+    });
+  });
+}
+
+// Back on the strand: the send goes on (or is refused), then the frames
+// that waited behind it, in order, until the next send with images.
+void RoomSocket::checked(proto::Send&& send, std::optional<std::string> missing) {
+  checking_ = false;
+  if (missing) reject("not_found", "image " + *missing + " was not uploaded", send.clientId);
+  else room_->handle(connId_, std::move(send));
+  while (!checking_ && !held_.empty()) {
+    proto::ClientFrame next = std::move(held_.front());
+    held_.pop_front();
+    process(std::move(next));
+  }
 }
 
 // The protocol is JSON text; a binary frame is answered, never ignored.
 void RoomSocket::onBinary(std::string&&) {
+  requireStrand(__func__);
   if (frames_.take(nowMs())) reject("bad_frame", "frames are JSON text, not binary", std::nullopt);
   else reject("rate_limited", "slow down", std::nullopt);
 }
@@ -80,20 +140,6 @@ bool RoomSocket::admit(const proto::ClientFrame& frame) {
   return false;
 }
 
-// A message may reference only stored images (a local stat; a remote store
-// will want a cache here).
-bool RoomSocket::imagesExist(const proto::ClientFrame& frame) {
-  const auto* send = std::get_if<proto::Send>(&frame);
-  if (!send) return true;
-  for (const auto& key : send->images) {
-    if (!blobs_.exists(key)) {
-      reject("not_found", "image " + key + " was not uploaded", send->clientId);
-      return false;
-    }
-  }
-  return true;
-}
-
 void RoomSocket::reject(const std::string& code, const std::string& message,
                         const std::optional<std::string>& clientId) {
   metrics().framesRejected.inc();
@@ -102,6 +148,8 @@ void RoomSocket::reject(const std::string& code, const std::string& message,
 }
 
 void RoomSocket::onClose() {
+  requireStrand(__func__);
+  held_.clear();
   registry_.untrack(sessionHash_, this);
   registry_.release(userId_);
   room_->detach(connId_);

@@ -5,10 +5,17 @@
 // excess frames are answered here and never reach the room's state. Repeated
 // abuse closes the socket (1008), and the socket layer reads a bounded amount
 // per strand turn, so a flooder cannot monopolize its room.
+//
+// Nothing here blocks the strand: a send with images has its keys checked on
+// the work executor (a stat, or a request to a remote store), and the
+// socket's later frames wait behind it in order (at most kMaxHeldFrames).
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include "api/connection_registry.h"
 #include "auth/rate_limiter.h"
@@ -30,9 +37,12 @@ class RoomSocket : public net::WsEndpoint,
                    public room::Connection,
                    public std::enable_shared_from_this<RoomSocket> {
  public:
+  // `work` runs the image checks (it may block); `blobs` outlives the socket.
   RoomSocket(std::shared_ptr<room::Room> room, room::Member member, std::string sessionHash,
              ConnectionRegistry& registry, const blob::BlobStore& blobs,
-             const SocketLimits& limits);
+             const SocketLimits& limits, boost::asio::any_io_executor work);
+
+  static constexpr size_t kMaxHeldFrames = 64;
 
   // net::WsEndpoint, on the room's strand.
   net::Strand strand() const override { return room_->strand(); }
@@ -48,7 +58,11 @@ class RoomSocket : public net::WsEndpoint,
 
  private:
   bool admit(const proto::ClientFrame& frame);
-  bool imagesExist(const proto::ClientFrame& frame);
+  // Hands the frame to the room, or starts the image check of a send.
+  void process(proto::ClientFrame&& frame);
+  void checkImages(proto::Send&& send);
+  void checked(proto::Send&& send, std::optional<std::string> missing);
+  void requireStrand(const char* method) const;
   void reject(const std::string& code, const std::string& message,
               const std::optional<std::string>& clientId);
 
@@ -66,6 +80,9 @@ class RoomSocket : public net::WsEndpoint,
   auth::TokenBucket messages_;
   auth::TokenBucket frames_;
   auth::TokenBucket abuse_;
+  boost::asio::any_io_executor work_;
+  bool checking_ = false;                 // an image check is out
+  std::deque<proto::ClientFrame> held_;   // frames that arrived meanwhile
 };
 
 }  // namespace roomchat::api
