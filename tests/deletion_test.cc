@@ -21,11 +21,7 @@ class Deletion : public ServerTest {
     return args;
   }
 
-  fs::path roomFile(const std::string& roomId) {
-    for (const auto& entry : fs::recursive_directory_iterator(fs::path(server().dataDir()) / "rooms"))
-      if (entry.path().filename() == roomId + ".db") return entry.path();
-    return {};
-  }
+  fs::path roomFile(const std::string& roomId) { return server().roomFile(roomId); }
 
   // Which of the room's files (database, WAL) hold `needle`, as raw bytes.
   std::vector<std::string> filesHolding(const fs::path& db, const std::string& needle) {

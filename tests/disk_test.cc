@@ -24,12 +24,7 @@ class DiskTrouble : public ServerTest {
     return args;
   }
 
-  // The room's database file (and its -wal/-shm companions beside it).
-  fs::path roomFile(const std::string& roomId) {
-    for (const auto& entry : fs::recursive_directory_iterator(fs::path(server().dataDir()) / "rooms"))
-      if (entry.path().filename() == roomId + ".db") return entry.path();
-    return {};
-  }
+  fs::path roomFile(const std::string& roomId) { return server().roomFile(roomId); }
 
   bool hibernated() {
     return eventually([&] { return metric("roomchat_rooms_awake") == std::optional<double>(0); }, 10s);

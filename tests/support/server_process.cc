@@ -306,4 +306,11 @@ int ServerProcess::openFilesContaining(const std::string& needle) const {
   return n;
 }
 
+std::filesystem::path ServerProcess::roomFile(const std::string& roomId) const {
+  namespace fs = std::filesystem;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(dataDir_) / "rooms"))
+    if (entry.path().filename() == roomId + ".db") return entry.path();
+  return {};
+}
+
 }  // namespace roomchat::test

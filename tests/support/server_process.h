@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <optional>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,9 @@ class ServerProcess {
   int port() const { return port_; }
   std::string origin() const;  // "http://127.0.0.1:<port>"
   const std::string& dataDir() const { return dataDir_; }
+  // The room's database file under dataDir()/rooms (its -wal and -shm lie
+  // beside it); empty when there is none.
+  std::filesystem::path roomFile(const std::string& roomId) const;
   const std::string& tempDir() const { return tempDir_; }
   // The bearer token /metrics wants ("" when started without one).
   const std::string& metricsToken() const { return metricsToken_; }

@@ -3,7 +3,7 @@
 // Run: ROOMCHAT_BIN=/abs/path/roomchat node --test e2e/a11y.test.mjs   (after npm run build)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { axeViolations, fillSignup, launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { axeViolations, fillSignup, launchBrowser, screenshot, startServer, seedRoom } from "./harness.mjs";
 
 const T = 15_000;
 let server;
@@ -286,28 +286,7 @@ describe("accessibility", { timeout: 600_000 }, () => {
   });
 
   step("new messages from others are announced; older pages loaded above are not", async () => {
-    const seeded = await A.evaluate(async () => {
-      const r = await fetch("/api/rooms", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Archive", visibility: "public" }) });
-      const { room } = await r.json();
-      const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/rooms/${room.id}/ws?tab=seed`);
-      await new Promise((res, rej) => {
-        ws.onopen = res;
-        ws.onerror = () => rej(new Error("seed socket failed"));
-      });
-      ws.send(JSON.stringify({ type: "hello" }));
-      let acks = 0;
-      await new Promise((res, rej) => {
-        const t = setTimeout(() => rej(new Error(`seed timeout after ${acks} acks`)), 60_000);
-        ws.onmessage = (ev) => {
-          const f = JSON.parse(ev.data);
-          if (f.type === "welcome") for (let i = 1; i <= 150; i++) ws.send(JSON.stringify({ type: "send", clientId: `old-${i}`, kind: "text", text: `old message ${i}` }));
-          else if (f.type === "ack" && ++acks === 150) (clearTimeout(t), res());
-          else if (f.type === "error") (clearTimeout(t), rej(new Error(f.code)));
-        };
-      });
-      ws.close();
-      return room.id;
-    });
+    const seeded = await seedRoom(A, { name: "Archive", visibility: "public", count: 150, prefix: "old" });
     await B.goto(`/rooms/${seeded}`);
     await B.locator('[data-testid="bubble"]').filter({ hasText: /^old message 150$/ }).waitFor();
     const scroller = B.getByTestId("message-scroller");

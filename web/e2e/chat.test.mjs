@@ -2,7 +2,7 @@
 // Run: ROOMCHAT_BIN=/abs/path/roomchat npm run e2e   (after npm run build)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { fillSignup, launchBrowser, screenshot, startServer } from "./harness.mjs";
+import { fillSignup, launchBrowser, screenshot, startServer, seedRoom } from "./harness.mjs";
 
 const T = 15_000;
 let server;
@@ -397,34 +397,7 @@ describe("roomchat in the browser", { timeout: 600_000 }, () => {
   });
 
   step("scrolls through 200 seeded messages upward, in order, without duplicates", async () => {
-    const seeded = await A.evaluate(async () => {
-      const r = await fetch("/api/rooms", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "History", visibility: "unlisted" }) });
-      const { room } = await r.json();
-      const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/rooms/${room.id}/ws?tab=seed`);
-      await new Promise((res, rej) => {
-        ws.onopen = res;
-        ws.onerror = () => rej(new Error("seed socket failed"));
-      });
-      ws.send(JSON.stringify({ type: "hello" }));
-      let acks = 0;
-      await new Promise((res, rej) => {
-        const t = setTimeout(() => rej(new Error(`seed timeout after ${acks} acks`)), 60_000);
-        ws.onmessage = (ev) => {
-          const f = JSON.parse(ev.data);
-          if (f.type === "welcome") {
-            for (let i = 1; i <= 200; i++) ws.send(JSON.stringify({ type: "send", clientId: `seed-${i}`, kind: "text", text: `seed message ${i}` }));
-          } else if (f.type === "ack" && ++acks === 200) {
-            clearTimeout(t);
-            res();
-          } else if (f.type === "error") {
-            clearTimeout(t);
-            rej(new Error(`${f.code}: ${f.message}`));
-          }
-        };
-      });
-      ws.close();
-      return room.id;
-    });
+    const seeded = await seedRoom(A, { name: "History", visibility: "unlisted", count: 200, prefix: "seed" });
     await B.goto(`/rooms/${seeded}`);
     await msg(B, "seed message 200").waitFor();
     const scroller = B.getByTestId("message-scroller");

@@ -156,3 +156,43 @@ export async function axeViolations(page) {
   }, AXE_TAGS);
   return violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 5).join("\n    ")}${v.nodes.length > 5 ? `\n    …and ${v.nodes.length - 5} more` : ""}`);
 }
+
+// Creates a room through the API as the page's user and sends `count`
+// messages "<prefix> message 1".."<prefix> message N" over a socket of its
+// own, waiting for every ack. Answers the room id.
+export async function seedRoom(page, { name, visibility = "public", count, prefix }) {
+  return page.evaluate(async ({ name, visibility, count, prefix }) => {
+    const r = await fetch("/api/rooms", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name, visibility }),
+    });
+    const { room } = await r.json();
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/api/rooms/${room.id}/ws?tab=seed`);
+    await new Promise((res, rej) => {
+      ws.onopen = res;
+      ws.onerror = () => rej(new Error("seed socket failed"));
+    });
+    ws.send(JSON.stringify({ type: "hello" }));
+    let acks = 0;
+    await new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`seed timeout after ${acks} acks`)), 60_000);
+      ws.onmessage = (ev) => {
+        const f = JSON.parse(ev.data);
+        if (f.type === "welcome") {
+          for (let i = 1; i <= count; i++)
+            ws.send(JSON.stringify({ type: "send", clientId: `${prefix}-${i}`, kind: "text", text: `${prefix} message ${i}` }));
+        } else if (f.type === "ack" && ++acks === count) {
+          clearTimeout(t);
+          res();
+        } else if (f.type === "error") {
+          clearTimeout(t);
+          rej(new Error(`${f.code}: ${f.message}`));
+        }
+      };
+    });
+    ws.close();
+    return room.id;
+  }, { name, visibility, count, prefix });
+}

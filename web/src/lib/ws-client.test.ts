@@ -1,39 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ServerFrame } from "@/types/api";
+import { FakeWs } from "@/test/fake-web-socket";
 import { RoomSocket, type ConnectionStatus } from "./ws-client";
-
-class FakeWs {
-  static all: FakeWs[] = [];
-  readyState = 0;
-  sent: unknown[] = [];
-  closedWith: number | null = null;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(public url: string) {
-    FakeWs.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close(code = 1000) {
-    this.closedWith = code;
-    this.readyState = 3;
-  }
-  // server side helpers
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  frame(f: object) {
-    this.onmessage?.({ data: JSON.stringify(f) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: "" });
-  }
-}
 
 const welcome = (lastSeq: number): ServerFrame =>
   ({ type: "welcome", connId: "c", you: {}, room: {}, messages: [], hasMore: false, presence: [], call: { participants: [] }, lastSeq }) as unknown as ServerFrame;

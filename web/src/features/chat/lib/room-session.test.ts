@@ -2,43 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError } from "@/lib/api-client";
 import { RoomSocket } from "@/lib/ws-client";
 import type { Message, Room, User } from "@/types/api";
+import { FakeWs } from "@/test/fake-web-socket";
 import { RoomSession, type RoomSessionDeps } from "./room-session";
-
-class FakeWs {
-  static all: FakeWs[] = [];
-  readyState = 0;
-  sent: Record<string, unknown>[] = [];
-  closedWith: number | null = null;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(public url: string) {
-    FakeWs.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
-  }
-  close(code = 1000) {
-    this.closedWith = code;
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  frame(f: object) {
-    this.onmessage?.({ data: JSON.stringify(f) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: "" });
-  }
-  /** The frames the client sent after hello, without pings and typing. */
-  get sends() {
-    return this.sent.filter((f) => f.type === "send");
-  }
-}
 
 /** An in-memory Storage that counts its writes. */
 class FakeStorage {
