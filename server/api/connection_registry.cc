@@ -5,7 +5,7 @@
 namespace roomchat::api {
 
 bool ConnectionRegistry::tryReserve(const std::string& userId, int max) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   int& n = perUser_[userId];
   if (n >= max) return false;
   ++n;
@@ -13,19 +13,19 @@ bool ConnectionRegistry::tryReserve(const std::string& userId, int max) {
 }
 
 void ConnectionRegistry::release(const std::string& userId) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = perUser_.find(userId);
   if (it != perUser_.end() && --it->second <= 0) perUser_.erase(it);
 }
 
 void ConnectionRegistry::track(const std::string& sessionHash,
                                const std::shared_ptr<room::Connection>& conn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   perSession_[sessionHash].push_back(conn);
 }
 
 void ConnectionRegistry::untrack(const std::string& sessionHash, const room::Connection* conn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = perSession_.find(sessionHash);
   if (it == perSession_.end()) return;
   auto& list = it->second;
@@ -42,7 +42,7 @@ void ConnectionRegistry::closeSession(const std::string& sessionHash, uint16_t c
                                       const std::string& reason) {
   std::vector<std::shared_ptr<room::Connection>> open;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = perSession_.find(sessionHash);
     if (it == perSession_.end()) return;
     for (auto& w : it->second)

@@ -5,11 +5,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/thread_annotations.h"
 #include "room/connection.h"
 
 namespace roomchat::api {
@@ -26,9 +26,10 @@ class ConnectionRegistry {
   void closeSession(const std::string& sessionHash, uint16_t code, const std::string& reason);
 
  private:
-  std::mutex mu_;
-  std::unordered_map<std::string, int> perUser_;
-  std::unordered_map<std::string, std::vector<std::weak_ptr<room::Connection>>> perSession_;
+  Mutex mu_;
+  std::unordered_map<std::string, int> perUser_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::vector<std::weak_ptr<room::Connection>>> perSession_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace roomchat::api

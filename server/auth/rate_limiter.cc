@@ -61,7 +61,7 @@ KeyedRateLimiter::KeyedRateLimiter(double ratePerSecond, double burst, size_t ma
     : rate_(ratePerSecond), burst_(burst), maxKeys_(std::max<size_t>(1, maxKeys)) {}
 
 int KeyedRateLimiter::retryAfterSeconds(const std::string& key, int64_t nowMs) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
     if (buckets_.size() >= maxKeys_ || nowMs - lastPruneMs_ >= kPruneIntervalMs) prune(nowMs);
@@ -74,11 +74,10 @@ int KeyedRateLimiter::retryAfterSeconds(const std::string& key, int64_t nowMs) {
 }
 
 size_t KeyedRateLimiter::trackedKeys() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return buckets_.size();
 }
 
-// REQUIRES: mu_ held.
 void KeyedRateLimiter::prune(int64_t nowMs) {
   lastPruneMs_ = nowMs;
   std::erase_if(buckets_, [nowMs](const auto& entry) { return entry.second.full(nowMs); });

@@ -6,9 +6,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <unordered_map>
+
+#include "base/thread_annotations.h"
 
 namespace roomchat::auth {
 
@@ -40,13 +41,13 @@ class KeyedRateLimiter {
   size_t trackedKeys();
 
  private:
-  void prune(int64_t nowMs);
-  std::mutex mu_;
-  double rate_;
-  double burst_;
-  size_t maxKeys_;
-  int64_t lastPruneMs_ = 0;
-  std::unordered_map<std::string, TokenBucket> buckets_;
+  void prune(int64_t nowMs) REQUIRES(mu_);
+  Mutex mu_;
+  const double rate_;
+  const double burst_;
+  const size_t maxKeys_;
+  int64_t lastPruneMs_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, TokenBucket> buckets_ GUARDED_BY(mu_);
 };
 
 }  // namespace roomchat::auth

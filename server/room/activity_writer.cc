@@ -11,7 +11,7 @@ ActivityWriter::ActivityWriter(store::MetaStore& meta, boost::asio::any_io_execu
     : meta_(meta), executor_(std::move(executor)) {}
 
 void ActivityWriter::note(const std::string& roomId, int64_t at) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& latest = pending_[roomId];
   latest = std::max(latest, at);
   if (scheduled_) return;
@@ -22,7 +22,7 @@ void ActivityWriter::note(const std::string& roomId, int64_t at) {
 void ActivityWriter::drain() {
   std::unordered_map<std::string, int64_t> batch;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     batch.swap(pending_);
     scheduled_ = false;
   }

@@ -8,12 +8,12 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "base/thread_annotations.h"
 #include "store/meta_store.h"
 
 namespace roomchat::room {
@@ -30,9 +30,9 @@ class ActivityWriter {
 
   store::MetaStore& meta_;
   boost::asio::any_io_executor executor_;
-  std::mutex mu_;
-  std::unordered_map<std::string, int64_t> pending_;  // GUARDED_BY(mu_)
-  bool scheduled_ = false;                            // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<std::string, int64_t> pending_ GUARDED_BY(mu_);
+  bool scheduled_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace roomchat::room

@@ -62,18 +62,18 @@ Result<std::shared_ptr<Room>> LocalRoomDirectory::wake(const model::Room& info, 
   Shard& shard = shardOf(info.id);
   std::promise<Result<std::shared_ptr<Room>>> opened;
   {
-    std::unique_lock lock(shard.mu);
+    MutexLock lock(shard.mu);
     if (auto it = shard.rooms.find(info.id); it != shard.rooms.end()) return it->second;
     if (auto it = shard.opening.find(info.id); it != shard.opening.end()) {
       Opened inProgress = it->second;
-      lock.unlock();
+      lock.Unlock();
       return inProgress.get();  // another caller is opening it: its result is ours
     }
     shard.opening.emplace(info.id, opened.get_future().share());
   }
   auto room = open(info, create, onWake);
   {
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(shard.mu);
     shard.opening.erase(info.id);
     if (room.ok()) shard.rooms.emplace(info.id, *room);
   }
@@ -90,20 +90,19 @@ Result<std::shared_ptr<Room>> LocalRoomDirectory::acquire(const model::Room& inf
   return wake(info, /*create=*/false, onWake);
 }
 
-void LocalRoomDirectory::waitForOpen(Shard& shard, std::unique_lock<std::mutex>& lock,
-                                     const std::string& roomId) {
+void LocalRoomDirectory::waitForOpen(Shard& shard, const std::string& roomId) {
   for (auto it = shard.opening.find(roomId); it != shard.opening.end();
        it = shard.opening.find(roomId)) {
     Opened inProgress = it->second;
-    lock.unlock();
+    shard.mu.unlock();
     inProgress.wait();
-    lock.lock();
+    shard.mu.lock();
   }
 }
 
 std::shared_ptr<Room> LocalRoomDirectory::ifAwake(const std::string& roomId) {
   Shard& shard = shardOf(roomId);
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.rooms.find(roomId);
   return it == shard.rooms.end() ? nullptr : it->second;
 }
@@ -116,8 +115,8 @@ Status LocalRoomDirectory::destroy(const std::string& roomId) {
   std::shared_ptr<Room> room;
   Status removed;
   {
-    std::unique_lock lock(shard.mu);
-    waitForOpen(shard, lock, roomId);  // an open in flight would publish a deleted room
+    MutexLock lock(shard.mu);
+    waitForOpen(shard, roomId);  // an open in flight would publish a deleted room
     if (auto it = shard.rooms.find(roomId); it != shard.rooms.end()) {
       room = std::move(it->second);
       shard.rooms.erase(it);
@@ -137,8 +136,9 @@ Status LocalRoomDirectory::destroy(const std::string& roomId) {
 void LocalRoomDirectory::shutdownAll() {
   std::vector<std::future<void>> done;
   for (auto& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    for (auto& [id, room] : shard.rooms) {
+    MutexLock lock(shard.mu);
+    for (const auto& entry : shard.rooms) {
+      const std::shared_ptr<Room>& room = entry.second;  // clang 14 cannot capture a binding
       auto promise = std::make_shared<std::promise<void>>();
       done.push_back(promise->get_future());
       asio::post(room->strand(), [room, promise] {
@@ -153,7 +153,7 @@ void LocalRoomDirectory::shutdownAll() {
 size_t LocalRoomDirectory::awake() const {
   size_t n = 0;
   for (const auto& shard : shards_) {
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(shard.mu);
     n += shard.rooms.size();
   }
   return n;
@@ -195,7 +195,7 @@ void LocalRoomDirectory::sweep() {
   const int64_t cutoff = nowMs() - int64_t{options_.idleSeconds} * 1000;
   auto idle = std::make_shared<std::vector<std::shared_ptr<Room>>>();  // copyable task
   for (auto& shard : shards_) {
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(shard.mu);
     for (auto it = shard.rooms.begin(); it != shard.rooms.end();) {
       const auto& room = it->second;
       if (room.use_count() == 1 && room->liveConnections() == 0 && room->lastUsedMs() <= cutoff) {

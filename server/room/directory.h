@@ -22,7 +22,6 @@
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +30,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "base/result.h"
+#include "base/thread_annotations.h"
 #include "room/room.h"
 #include "store/room_store.h"
 
@@ -101,9 +101,9 @@ class LocalRoomDirectory : public RoomDirectory {
  private:
   using Opened = std::shared_future<Result<std::shared_ptr<Room>>>;
   struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<Room>> rooms;  // GUARDED_BY(mu)
-    std::unordered_map<std::string, Opened> opening;                // GUARDED_BY(mu)
+    mutable Mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<Room>> rooms GUARDED_BY(mu);
+    std::unordered_map<std::string, Opened> opening GUARDED_BY(mu);
   };
   Shard& shardOf(const std::string& roomId);
   // The awake room, or the one open in progress, or (first caller) opens it
@@ -111,8 +111,9 @@ class LocalRoomDirectory : public RoomDirectory {
   Result<std::shared_ptr<Room>> wake(const model::Room& info, bool create, const OnWake& onWake);
   // Opens the file and builds the room; publishes nothing. No lock held.
   Result<std::shared_ptr<Room>> open(const model::Room& info, bool create, const OnWake& onWake);
-  // Returns with shard.mu held (by `lock`) and no open of `roomId` in progress.
-  void waitForOpen(Shard& shard, std::unique_lock<std::mutex>& lock, const std::string& roomId);
+  // Returns with shard.mu held (released while it waits) and no open of
+  // `roomId` in progress.
+  void waitForOpen(Shard& shard, const std::string& roomId) REQUIRES(shard.mu);
   void scheduleSweep();
   void sweep();
   void maybeTrimHeap();

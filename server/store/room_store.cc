@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
-#include <mutex>
 #include <system_error>
 
+#include "base/thread_annotations.h"
 #include "store/fts_query.h"
 #include "store/sqlite.h"
 
@@ -540,14 +540,13 @@ namespace roomchat::store {
 struct RoomReader::Impl {
   fs::path file;
   std::string roomId;
-  std::mutex mu;
-  std::unique_ptr<sql::Connection> db;  // guarded by mu; opened on first use
+  Mutex mu;
+  std::unique_ptr<sql::Connection> db GUARDED_BY(mu);  // opened on first use
   // Set by close() without waiting for mu (a read may hold it for long);
   // whoever holds mu next closes the connection.
   std::atomic<bool> closed{false};
 
-  // REQUIRES: mu held.
-  Result<sql::Connection*> connection() {
+  Result<sql::Connection*> connection() REQUIRES(mu) {
     if (closed) {
       db.reset();
       return closedError();
@@ -572,7 +571,7 @@ RoomReader::RoomReader(fs::path file, std::string roomId) : impl_(std::make_uniq
 RoomReader::~RoomReader() = default;
 
 Result<MessagePage> RoomReader::before(int64_t beforeSeq, int limit) {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   auto db = impl_->connection();
   if (!db) return db.error();
   auto page = queryBefore(**db, impl_->roomId, beforeSeq, limit);
@@ -581,7 +580,7 @@ Result<MessagePage> RoomReader::before(int64_t beforeSeq, int limit) {
 }
 
 Result<MessagePage> RoomReader::search(const std::string& query, int64_t beforeSeq, int limit) {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   auto db = impl_->connection();
   if (!db) return db.error();
   auto page = querySearch(**db, impl_->roomId, query, beforeSeq, limit);
@@ -592,8 +591,9 @@ Result<MessagePage> RoomReader::search(const std::string& query, int64_t beforeS
 // Never waits for a read in progress: the room calls it on its strand.
 void RoomReader::close() {
   impl_->closed = true;
-  std::unique_lock lock(impl_->mu, std::try_to_lock);
-  if (lock.owns_lock()) impl_->db.reset();
+  if (!impl_->mu.try_lock()) return;
+  impl_->db.reset();
+  impl_->mu.unlock();
 }
 
 }  // namespace roomchat::store

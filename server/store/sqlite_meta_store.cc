@@ -15,14 +15,16 @@
 // Errors: every SQLite failure (prepare, step, commit) is returned, never read
 // as "no row"; a list stepped until an error is an error, not a short page.
 // Every public method runs through guarded(), which takes the mutex and
-// counts the failure in metrics().metaStoreErrors.
+// counts the failure in metrics().metaStoreErrors. The method bodies are
+// lambdas declared REQUIRES(mu_) and db_ is GUARDED_BY(mu_): clang's
+// -Wthread-safety checks that nothing reaches the connection unlocked.
 #include <algorithm>
 #include <climits>
 #include <cstdio>
-#include <mutex>
 
 #include "base/ids.h"
 #include "base/metrics.h"
+#include "base/thread_annotations.h"
 #include "store/meta_store.h"
 #include "store/sqlite.h"
 
@@ -319,7 +321,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<model::User> createUser(const model::User& user,
                                  const std::string& passwordHash) override {
-    return guarded([&]() -> Result<model::User> {
+    return guarded([&]() REQUIRES(mu_) -> Result<model::User> {
       model::User created = user;
       if (created.id.empty()) created.id = randomId();
       sql::Transaction txn(*db_);
@@ -336,7 +338,7 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<std::optional<UserRecord>> userByUsername(const std::string& username) override {
-    return guarded([&]() -> Result<std::optional<UserRecord>> {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::optional<UserRecord>> {
       auto q = db_->query(kUserByUsername);
       if (!q) return q.error();
       q->bind(1, username);
@@ -345,11 +347,11 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<std::optional<model::User>> userById(const std::string& id) override {
-    return guarded([&] { return findUser(id); });
+    return guarded([&]() REQUIRES(mu_) { return findUser(id); });
   }
 
   Result<std::vector<model::User>> usersByIds(const std::vector<std::string>& ids) override {
-    return guarded([&]() -> Result<std::vector<model::User>> {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<model::User>> {
       std::vector<model::User> users;
       for (const auto& id : ids) {
         auto user = findUser(id);
@@ -363,7 +365,7 @@ class SqliteMetaStore final : public MetaStore {
   Result<model::User> updateUser(const std::string& id,
                                  const std::optional<std::string>& displayName,
                                  const std::optional<std::string>& avatarKey) override {
-    return guarded([&]() -> Result<model::User> {
+    return guarded([&]() REQUIRES(mu_) -> Result<model::User> {
       auto q = db_->query(kUpdateUser);
       if (!q) return q.error();
       q->bind(1, id).bind(2, displayName).bind(3, avatarKey);
@@ -373,7 +375,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Status createSession(const std::string& tokenHash, const std::string& userId, int64_t createdAt,
                        int64_t expiresAt) override {
-    return guarded([&]() -> Status {
+    return guarded([&]() REQUIRES(mu_) -> Status {
       // Expired sessions are never read again; a sign-in sweeps the user's.
       if (Status s = run(kPurgeSessions, userId, createdAt); !s) return s;
       return run(kInsertSession, tokenHash, userId, createdAt, expiresAt);
@@ -382,7 +384,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<std::optional<SessionRecord>> sessionByHash(const std::string& tokenHash,
                                                      int64_t now) override {
-    return guarded([&]() -> Result<std::optional<SessionRecord>> {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::optional<SessionRecord>> {
       auto q = db_->query(kSessionByHash);
       if (!q) return q.error();
       q->bind(1, tokenHash).bind(2, now);
@@ -391,11 +393,11 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Status deleteSession(const std::string& tokenHash) override {
-    return guarded([&] { return run(kDeleteSession, tokenHash); });
+    return guarded([&]() REQUIRES(mu_) { return run(kDeleteSession, tokenHash); });
   }
 
   Status createRoom(const model::Room& room, int maxOwned) override {
-    return guarded([&]() -> Status {
+    return guarded([&]() REQUIRES(mu_) -> Status {
       sql::Transaction txn(*db_);
       if (Status s = txn.beginImmediate(); !s) return s;
       auto owned = count(kOwnedCount, room.ownerId, int64_t{maxOwned});
@@ -411,7 +413,7 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<std::optional<model::Room>> roomById(const std::string& id) override {
-    return guarded([&]() -> Result<std::optional<model::Room>> {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::optional<model::Room>> {
       auto q = db_->query(kRoomById);
       if (!q) return q.error();
       q->bind(1, id);
@@ -421,7 +423,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<model::Room> updateRoom(const std::string& id, const std::optional<std::string>& name,
                                  const std::optional<model::Visibility>& visibility) override {
-    return guarded([&]() -> Result<model::Room> {
+    return guarded([&]() REQUIRES(mu_) -> Result<model::Room> {
       auto q = db_->query(kUpdateRoom);
       if (!q) return q.error();
       q->bind(1, id).bind(2, name);
@@ -431,7 +433,7 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Status deleteRoom(const std::string& id) override {
-    return guarded([&]() -> Status {
+    return guarded([&]() REQUIRES(mu_) -> Status {
       if (Status s = run(kDeleteRoom, id); !s) return s;  // cascades, see the top
       if (db_->changes() == 0) return makeError("not_found", "unknown room");
       return Ok{};
@@ -439,16 +441,16 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Status touchRoom(const std::string& id, int64_t at) override {
-    return guarded([&] { return run(kTouchRoom, id, at); });
+    return guarded([&]() REQUIRES(mu_) { return run(kTouchRoom, id, at); });
   }
 
   Result<int64_t> roomCount() override {
-    return guarded([&] { return count(kRoomCount); });
+    return guarded([&]() REQUIRES(mu_) { return count(kRoomCount); });
   }
 
   Result<RoomPage> roomsOfUser(const std::string& userId, const std::optional<model::Keyset>& after,
                                int limit) override {
-    return guarded([&]() -> Result<RoomPage> {
+    return guarded([&]() REQUIRES(mu_) -> Result<RoomPage> {
       model::Keyset start = startOf(after);
       auto q = db_->query(kRoomsOfUser);
       if (!q) return q.error();
@@ -458,7 +460,7 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<RoomPage> publicRooms(const std::optional<model::Keyset>& after, int limit) override {
-    return guarded([&]() -> Result<RoomPage> {
+    return guarded([&]() REQUIRES(mu_) -> Result<RoomPage> {
       model::Keyset start = startOf(after);
       auto q = db_->query(kPublicRooms);
       if (!q) return q.error();
@@ -469,7 +471,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<RoomPage> favoriteRooms(const std::string& userId,
                                  const std::optional<model::Keyset>& after, int limit) override {
-    return guarded([&]() -> Result<RoomPage> {
+    return guarded([&]() REQUIRES(mu_) -> Result<RoomPage> {
       model::Keyset start = startOf(after);
       auto q = db_->query(kFavoriteRooms);
       if (!q) return q.error();
@@ -479,11 +481,11 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<bool> isMember(const std::string& roomId, const std::string& userId) override {
-    return guarded([&] { return exists(kIsMember, roomId, userId); });
+    return guarded([&]() REQUIRES(mu_) { return exists(kIsMember, roomId, userId); });
   }
 
   Result<Membership> membership(const std::string& roomId, const std::string& userId) override {
-    return guarded([&]() -> Result<Membership> {
+    return guarded([&]() REQUIRES(mu_) -> Result<Membership> {
       auto q = db_->query(kMembership);
       if (!q) return q.error();
       q->bind(1, roomId).bind(2, userId);
@@ -496,12 +498,12 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Status addMember(const std::string& roomId, const std::string& userId, int64_t at) override {
-    return guarded([&] { return run(kAddMember, roomId, userId, at); });
+    return guarded([&]() REQUIRES(mu_) { return run(kAddMember, roomId, userId, at); });
   }
 
   Result<bool> removeMember(const std::string& roomId, const std::string& userId,
                             int64_t at) override {
-    return guarded([&]() -> Result<bool> {
+    return guarded([&]() REQUIRES(mu_) -> Result<bool> {
       sql::Transaction txn(*db_);
       if (Status s = txn.beginImmediate(); !s) return s.error();
       if (Status s = run(kRemoveMember, roomId, userId); !s) return s.error();
@@ -513,20 +515,20 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<bool> isFavorite(const std::string& roomId, const std::string& userId) override {
-    return guarded([&] { return exists(kIsFavorite, roomId, userId); });
+    return guarded([&]() REQUIRES(mu_) { return exists(kIsFavorite, roomId, userId); });
   }
 
   // Favoriting again keeps the original time, so the list order is stable.
   Status setFavorite(const std::string& roomId, const std::string& userId, bool favorite,
                      int64_t at) override {
-    return guarded([&] {
+    return guarded([&]() REQUIRES(mu_) {
       return favorite ? run(kAddFavorite, roomId, userId, at)
                       : run(kRemoveFavorite, roomId, userId);
     });
   }
 
   Status createInvite(const Invite& invite, const std::string& tokenHash) override {
-    return guarded([&]() -> Status {
+    return guarded([&]() REQUIRES(mu_) -> Status {
       sql::Transaction txn(*db_);
       if (Status s = txn.beginImmediate(); !s) return s;
       if (Status s = run(kPurgeInvites, invite.roomId, invite.createdAt); !s) return s;
@@ -539,7 +541,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<model::Room> acceptInvite(const std::string& tokenHash, const std::string& userId,
                                    int64_t now) override {
-    return guarded([&]() -> Result<model::Room> {
+    return guarded([&]() REQUIRES(mu_) -> Result<model::Room> {
       sql::Transaction txn(*db_);
       if (Status s = txn.beginImmediate(); !s) return s.error();
       auto q = db_->query(kInviteToAccept);
@@ -569,7 +571,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<InvitePage> invites(const std::string& roomId, int64_t now,
                              const std::optional<model::Keyset>& after, int limit) override {
-    return guarded([&]() -> Result<InvitePage> {
+    return guarded([&]() REQUIRES(mu_) -> Result<InvitePage> {
       model::Keyset start = startOf(after);
       auto q = db_->query(kInvites);
       if (!q) return q.error();
@@ -584,7 +586,7 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<bool> revokeInvite(const std::string& roomId, const std::string& inviteId) override {
-    return guarded([&]() -> Result<bool> {
+    return guarded([&]() REQUIRES(mu_) -> Result<bool> {
       if (Status s = run(kRevokeInvite, roomId, inviteId); !s) return s.error();
       return db_->changes() > 0;
     });
@@ -592,7 +594,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<StickerPage> stickers(const std::string& userId, const std::optional<model::Keyset>& after,
                                int limit) override {
-    return guarded([&]() -> Result<StickerPage> {
+    return guarded([&]() REQUIRES(mu_) -> Result<StickerPage> {
       model::Keyset start = startOf(after);
       auto q = db_->query(kStickers);
       if (!q) return q.error();
@@ -607,7 +609,7 @@ class SqliteMetaStore final : public MetaStore {
 
   Result<Sticker> addSticker(const std::string& userId, const std::string& key,
                              int64_t at) override {
-    return guarded([&]() -> Result<Sticker> {
+    return guarded([&]() REQUIRES(mu_) -> Result<Sticker> {
       if (Status s = run(kInsertSticker, randomId(), userId, key, at); !s) return s.error();
       auto q = db_->query(kStickerByKey);
       if (!q) return q.error();
@@ -621,7 +623,7 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<bool> deleteSticker(const std::string& userId, const std::string& stickerId) override {
-    return guarded([&]() -> Result<bool> {
+    return guarded([&]() REQUIRES(mu_) -> Result<bool> {
       if (Status s = run(kDeleteSticker, stickerId, userId); !s) return s.error();
       return db_->changes() > 0;
     });
@@ -641,9 +643,11 @@ class SqliteMetaStore final : public MetaStore {
 
   // Runs `body` (a public method's work) under the mutex, and counts the
   // storage failure it answers, if any.
+  // `body` is a lambda declared REQUIRES(mu_), so the analysis checks both
+  // that it runs under the lock and what it touches.
   template <class Body>
   auto guarded(Body body) -> decltype(body()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto result = body();
     if (!result.ok() && isStorageFailure(result.error())) metrics().metaStoreErrors.inc();
     return result;
@@ -656,44 +660,41 @@ class SqliteMetaStore final : public MetaStore {
     (q.bind(++i, args), ...);
   }
 
-  // REQUIRES: mu_ held.
   template <class... Args>
-  Status run(const char* sqlText, const Args&... args) {
+  Status run(const char* sqlText, const Args&... args) REQUIRES(mu_) {
     auto q = db_->query(sqlText);
     if (!q) return q.error();
     bindAll(*q, args...);
     return q->run();
   }
 
-  // REQUIRES: mu_ held. For "SELECT count(*) ..." statements.
+  // For "SELECT count(*) ..." statements.
   template <class... Args>
-  Result<int64_t> count(const char* sqlText, const Args&... args) {
+  Result<int64_t> count(const char* sqlText, const Args&... args) REQUIRES(mu_) {
     auto q = db_->query(sqlText);
     if (!q) return q.error();
     bindAll(*q, args...);
     return q->scalar();
   }
 
-  // REQUIRES: mu_ held.
   template <class... Args>
-  Result<bool> exists(const char* sqlText, const Args&... args) {
+  Result<bool> exists(const char* sqlText, const Args&... args) REQUIRES(mu_) {
     auto n = count(sqlText, args...);
     if (!n.ok()) return n.error();
     return *n > 0;
   }
 
-  // REQUIRES: mu_ held.
-  Result<std::optional<model::User>> findUser(const std::string& id) {
+  Result<std::optional<model::User>> findUser(const std::string& id) REQUIRES(mu_) {
     auto q = db_->query(kUserById);
     if (!q) return q.error();
     q->bind(1, id);
     return one(*q, readUser);
   }
 
-  Status copyInSteps(const std::string& file);
+  Status copyInSteps(const std::string& file) EXCLUDES(mu_);
 
-  std::mutex mu_;
-  std::unique_ptr<sql::Connection> db_;  // guarded by mu_
+  Mutex mu_;
+  std::unique_ptr<sql::Connection> db_ GUARDED_BY(mu_);
 };
 
 // Copies into a temporary file and renames it into place, so `file` is
@@ -710,14 +711,14 @@ Status SqliteMetaStore::copyInSteps(const std::string& file) {
   sqlite3* to = (*dest)->raw();
   sqlite3_backup* backup;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     backup = sqlite3_backup_init(to, "main", db_->raw(), "main");
   }
   if (backup == nullptr) return sql::errorFrom(to, sqlite3_errcode(to));
   int rc = SQLITE_OK;
   for (int busy = 0; busy < kMaxBusyRetries;) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       rc = sqlite3_backup_step(backup, kPagesPerStep);
     }
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
@@ -727,7 +728,7 @@ Status SqliteMetaStore::copyInSteps(const std::string& file) {
     }
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     sqlite3_backup_finish(backup);
   }
   if (rc != SQLITE_DONE) return sql::errorFrom(nullptr, rc);
