@@ -35,8 +35,20 @@ async function send(page, text) {
 
 /** Fails with every violation axe finds on the page as it is now. */
 async function expectAccessible(page, screen) {
-  // let transitions (dialogs, sheets) finish: axe reads computed colours
+  // Let transitions finish (dialogs, sheets, a toast fading in or out): axe
+  // reads computed colours, and a half-faded element fails contrast. Endless
+  // animations (spinners, typing dots) are not waited for.
   await page.waitForTimeout(400);
+  await page
+    .waitForFunction(
+      () =>
+        document
+          .getAnimations()
+          .every((a) => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity),
+      null,
+      { timeout: 10_000 },
+    )
+    .catch(() => {});
   const found = await axeViolations(page);
   if (found.length) await screenshot(page, `a11y-${screen}`).catch(() => {});
   // A11Y_REPORT=1 lists every screen's violations in one run instead of stopping at the first.
