@@ -1,8 +1,6 @@
 #include "api/room_socket.h"
 
 #include <atomic>
-#include <cstdio>
-#include <cstdlib>
 
 #include <boost/asio/post.hpp>
 
@@ -51,20 +49,8 @@ RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
       abuse_(kAbuseRate, kAbuseBurst),
       work_(std::move(work)) {}
 
-// Debug and sanitizer builds (ROOMCHAT_CHECK_STRANDS) stop at a call off the
-// room's strand, where the socket's state lives.
-void RoomSocket::requireStrand(const char* method) const {
-#ifdef ROOMCHAT_CHECK_STRANDS
-  if (room_->strand().running_in_this_thread()) return;
-  std::fprintf(stderr, "RoomSocket::%s called off the room's strand\n", method);
-  std::abort();
-#else
-  (void)method;
-#endif
-}
-
 void RoomSocket::onOpen(std::shared_ptr<net::WsChannel> channel) {
-  requireStrand(__func__);
+  room::requireStrand(room_->strand(), __PRETTY_FUNCTION__);
   channel_ = std::move(channel);
   auto self = shared_from_this();
   registry_.track(sessionHash_, self);
@@ -73,7 +59,7 @@ void RoomSocket::onOpen(std::shared_ptr<net::WsChannel> channel) {
 }
 
 void RoomSocket::onText(std::string&& text) {
-  requireStrand(__func__);
+  room::requireStrand(room_->strand(), __PRETTY_FUNCTION__);
   auto parsed = proto::parseClientFrame(text, frameLimits_);
   if (auto* error = std::get_if<proto::FrameError>(&parsed))
     return reject(error->code, error->message, error->clientId);
@@ -125,7 +111,7 @@ void RoomSocket::checked(proto::Send&& send, std::optional<std::string> missing)
 
 // The protocol is JSON text; a binary frame is answered, never ignored.
 void RoomSocket::onBinary(std::string&&) {
-  requireStrand(__func__);
+  room::requireStrand(room_->strand(), __PRETTY_FUNCTION__);
   if (frames_.take(nowMs())) reject("bad_frame", "frames are JSON text, not binary", std::nullopt);
   else reject("rate_limited", "slow down", std::nullopt);
 }
@@ -148,7 +134,7 @@ void RoomSocket::reject(const std::string& code, const std::string& message,
 }
 
 void RoomSocket::onClose() {
-  requireStrand(__func__);
+  room::requireStrand(room_->strand(), __PRETTY_FUNCTION__);
   held_.clear();
   registry_.untrack(sessionHash_, this);
   registry_.release(userId_);

@@ -62,7 +62,6 @@ class RoomSocket : public net::WsEndpoint,
   void process(proto::ClientFrame&& frame);
   void checkImages(proto::Send&& send);
   void checked(proto::Send&& send, std::optional<std::string> missing);
-  void requireStrand(const char* method) const;
   void reject(const std::string& code, const std::string& message,
               const std::optional<std::string>& clientId);
 

@@ -24,11 +24,7 @@ std::shared_ptr<const std::string> shared(std::string frame) {
   return std::make_shared<const std::string>(std::move(frame));
 }
 
-#ifdef ROOMCHAT_CHECK_STRANDS
-#define REQUIRE_STRAND() requireStrand(__func__)
-#else
-#define REQUIRE_STRAND() ((void)0)
-#endif
+#define REQUIRE_STRAND() requireStrand(strand_, __PRETTY_FUNCTION__)
 
 std::string snippetOf(const Message& m) {
   if (m.kind == model::MessageKind::kImage && (!m.text || m.text->empty())) {
@@ -63,13 +59,6 @@ Room::~Room() {
 }
 
 void Room::touch() { lastUsed_.store(nowMs(), std::memory_order_relaxed); }
-
-void Room::requireStrand(const char* method) const {
-  if (strand_.running_in_this_thread()) return;
-  // stderr directly: the process ends on the next line, before a logger flushes.
-  std::fprintf(stderr, "room %s: Room::%s called off the room's strand\n", id_.c_str(), method);
-  std::abort();
-}
 
 void Room::attach(std::shared_ptr<Connection> conn, const std::string& connId, Member member) {
   REQUIRE_STRAND();

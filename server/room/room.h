@@ -18,6 +18,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,6 +74,20 @@ struct RoomLimits {
   // message would put a shared lock and a meta.db write on every message.
   int64_t activityReportMs = 1000;
 };
+
+// In ROOMCHAT_CHECK_STRANDS builds (sanitizers, debug): aborts, naming
+// `method`, unless the caller runs on `strand`. Elsewhere it compiles to nothing.
+inline void requireStrand(const boost::asio::strand<boost::asio::any_io_executor>& strand,
+                          const char* method) {
+#ifdef ROOMCHAT_CHECK_STRANDS
+  if (strand.running_in_this_thread()) return;
+  // stderr directly: the process ends on the next line, before a logger flushes.
+  std::fprintf(stderr, "%s called off the room's strand\n", method);
+  std::abort();
+#else
+  (void)strand, (void)method;
+#endif
+}
 
 class Room : public std::enable_shared_from_this<Room> {
  public:
@@ -151,8 +167,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void armCallTimer();
   void broadcastCall();
   void cancelTimers();
-  // Aborts when not on the strand (ROOMCHAT_CHECK_STRANDS builds only).
-  void requireStrand(const char* method) const;
+
 
   bool dedup(Conn& c, const std::string& connId, const std::string& clientId);
   // Nothing when the message is gone or deleted.

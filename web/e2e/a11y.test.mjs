@@ -3,7 +3,7 @@
 // Run: ROOMCHAT_BIN=/abs/path/roomchat node --test e2e/a11y.test.mjs   (after npm run build)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { axeViolations, fillSignup, launchBrowser, screenshot, startServer, seedRoom } from "./harness.mjs";
+import { axeViolations, fillSignup, launchBrowser, screenshot, startServer, seedRoom, newPage, messageRow } from "./harness.mjs";
 
 const T = 15_000;
 let server;
@@ -17,14 +17,7 @@ const run = Date.now().toString(36);
 const ann = { username: `ann_${run}`, displayName: "Ann", password: "correct horse 1" };
 const bob = { username: `bob_${run}`, displayName: "Bob", password: "battery staple 2" };
 
-const msg = (page, text) => page.locator('[data-testid="message"]', { hasText: text });
-
-async function newPage(ctx) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(T);
-  page.on("pageerror", (e) => console.error(`[page error] ${e.message}`));
-  return page;
-}
+const msg = messageRow;
 
 async function send(page, text) {
   const input = page.getByTestId("composer-input");
@@ -102,8 +95,8 @@ describe("accessibility", { timeout: 600_000 }, () => {
     ctxA = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
     ctxB = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1100, height: 760 }, colorScheme: "dark" });
     await ctxA.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.baseUrl });
-    A = await newPage(ctxA);
-    B = await newPage(ctxB);
+    A = await newPage(ctxA, T);
+    B = await newPage(ctxB, T);
   });
 
   after(async () => {
@@ -199,7 +192,7 @@ describe("accessibility", { timeout: 600_000 }, () => {
   step("the light theme passes too", async () => {
     const light = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1280, height: 800 }, colorScheme: "light" });
     await light.addCookies(await ctxA.cookies());
-    const L = await newPage(light);
+    const L = await newPage(light, T);
     await L.addInitScript(() => localStorage.setItem("roomchat.settings", JSON.stringify({ theme: "light" })));
     await L.goto(roomUrl);
     await msg(L, "Fixed message").waitFor();
@@ -213,7 +206,7 @@ describe("accessibility", { timeout: 600_000 }, () => {
   step("the mobile width (375 px): room, navigation sheet, home", async () => {
     const mobile = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, colorScheme: "dark" });
     await mobile.addCookies(await ctxA.cookies());
-    const M = await newPage(mobile);
+    const M = await newPage(mobile, T);
     await M.goto(roomUrl);
     await msg(M, "Fixed message").waitFor();
     await expectAccessible(M, "mobile-room");

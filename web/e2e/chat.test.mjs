@@ -2,7 +2,7 @@
 // Run: ROOMCHAT_BIN=/abs/path/roomchat npm run e2e   (after npm run build)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { fillSignup, launchBrowser, screenshot, startServer, seedRoom } from "./harness.mjs";
+import { fillSignup, launchBrowser, screenshot, startServer, seedRoom, newPage, messageRow } from "./harness.mjs";
 
 const T = 15_000;
 let server;
@@ -17,16 +17,9 @@ const run = Date.now().toString(36);
 const ann = { username: `ann_${run}`, displayName: "Ann", password: "correct horse 1" };
 const bob = { username: `bob_${run}`, displayName: "Bob", password: "battery staple 2" };
 
-const msg = (page, text) => page.locator('[data-testid="message"]', { hasText: text });
+const msg = messageRow;
 /** The newest message of General once the bulk step ran. */
 const lastBulk = (page) => page.locator('[data-testid="bubble"]').filter({ hasText: /^bulk 1100$/ });
-
-async function newPage(ctx) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(T);
-  page.on("pageerror", (e) => console.error(`[page error] ${e.message}`));
-  return page;
-}
 
 async function send(page, text) {
   const input = page.getByTestId("composer-input");
@@ -62,8 +55,8 @@ describe("roomchat in the browser", { timeout: 600_000 }, () => {
     browser = await launchBrowser();
     ctxA = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
     ctxB = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 1100, height: 760 }, colorScheme: "dark" });
-    A = await newPage(ctxA);
-    B = await newPage(ctxB);
+    A = await newPage(ctxA, T);
+    B = await newPage(ctxB, T);
   });
 
   after(async () => {
@@ -541,7 +534,7 @@ describe("roomchat in the browser", { timeout: 600_000 }, () => {
 
     const mobile = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, colorScheme: "dark" });
     await mobile.addCookies(await ctxA.cookies());
-    const M = await newPage(mobile);
+    const M = await newPage(mobile, T);
     await M.goto(roomUrl);
     await lastBulk(M).waitFor();
     const overflow = await M.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -196,3 +196,15 @@ export async function seedRoom(page, { name, visibility = "public", count, prefi
     return room.id;
   }, { name, visibility, count, prefix });
 }
+
+// A page whose waits give up after `timeout` ms and whose script errors are
+// printed (the suites assert on what the user sees, these explain failures).
+export async function newPage(ctx, timeout = 15_000) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("pageerror", (e) => console.error(`[page error] ${e.message}`));
+  return page;
+}
+
+// The message rows whose text contains `text`.
+export const messageRow = (page, text) => page.locator('[data-testid="message"]', { hasText: text });
