@@ -135,8 +135,6 @@ net::Response patchMe(Services& s, Call& c) {
     if (v.is_null()) avatar = "";  // removes the avatar
     else if (v.is_string() && proto::isBlobKey(v.get<std::string>())) avatar = v.get<std::string>();
     else return errorResponse("invalid_avatar", "avatar must be a blob key or null");
-    if (!avatar->empty() && !s.blobs.exists(*avatar))
-      return errorResponse("not_found", "the avatar image was not uploaded");
   }
   auto user = s.meta.updateUser(c.session->user.id, displayName, avatar);
   if (!user.ok()) return errorResponse(user.error());

@@ -7,6 +7,7 @@
 #include <boost/beast/core/string.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/blob_routes.h"
 #include "api/room_socket.h"
 #include "base/ids.h"
 #include "base/metrics.h"
@@ -25,13 +26,15 @@ bool isStateChanging(http::verb v) {
          v == http::verb::delete_;
 }
 
-std::optional<std::string_view> originOf(const net::Request& request) {
+bool isBlobPath(std::string_view path) { return path.rfind("/blobs/", 0) == 0; }
+
+std::optional<std::string_view> originOf(const net::RequestHeader& request) {
   auto it = request.find(http::field::origin);
   if (it == request.end()) return std::nullopt;
   return std::string_view(it->value());
 }
 
-std::string_view pathOf(const net::Request& request) {
+std::string_view pathOf(const net::RequestHeader& request) {
   std::string_view target = request.target();
   return target.substr(0, target.find('?'));
 }
@@ -70,10 +73,38 @@ ApiHandler::ApiHandler(Services& services, std::string metricsToken)
       metricsToken_(std::move(metricsToken)) {
   addAuthRoutes(router_, s_);
   addRoomRoutes(router_, s_);
+  addBlobRoutes(router_, s_);
   if (!s_.webDir.empty()) web_.emplace(s_.webDir);
 }
 
-size_t ApiHandler::bodyLimit(const net::RequestHeader&) const { return kApiBodyLimit; }
+size_t ApiHandler::bodyLimit(const net::RequestHeader& header) const {
+  if (header.method() == http::verb::put && isBlobPath(pathOf(header)))
+    return static_cast<size_t>(s_.blobs.limits().maxBytes);
+  return kApiBodyLimit;
+}
+
+// An upload's signature and expiry are known from its header: a refused one
+// is answered before megabytes of body are read.
+std::optional<net::Response> ApiHandler::screen(const net::RequestHeader& header) {
+  if (header.method() != http::verb::put || !isBlobPath(pathOf(header))) return std::nullopt;
+  if (!s_.origins.allows(originOf(header)))
+    return errorResponse("bad_origin", "requests from this origin are not allowed");
+  if (auto refusal = screenUpload(s_, header)) return errorResponse(*refusal);
+  return std::nullopt;
+}
+
+net::Response ApiHandler::serveBlobs(const net::Request& request) {
+  try {
+    if (request.method() == http::verb::get) return serveBlob(s_, request);
+    if (request.method() == http::verb::put) return acceptUpload(s_, request);
+    auto res = errorResponse("method_not_allowed", "use GET or PUT");
+    res.set(http::field::allow, "GET, PUT");
+    return res;
+  } catch (const std::exception& e) {
+    spdlog::error("{} /blobs/: {}", std::string(request.method_string()), e.what());
+    return errorResponse("internal", "internal error");
+  }
+}
 
 void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
                         std::function<void(net::Reply)> reply) {
@@ -85,7 +116,7 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
     if (draining_) res.result(http::status::service_unavailable);
     return reply(finish(std::move(res), request));
   }
-  if (path.rfind("/api/", 0) != 0 && path != "/metrics") {
+  if (path.rfind("/api/", 0) != 0 && path != "/metrics" && !isBlobPath(path)) {
     if (web_ && (request.method() == http::verb::get || request.method() == http::verb::head))
       if (auto file = web_->serve(request, documentHeaders())) return reply(std::move(*file));
     return reply(finish(errorResponse("not_found", "not found"), request));
@@ -106,8 +137,10 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
   auto shared = std::make_shared<net::Request>(std::move(request));
   asio::post(s_.work, [this, shared, peer, reply = std::move(reply)] {
     const auto started = std::chrono::steady_clock::now();
-    net::Response res =
-        pathOf(*shared) == "/metrics" ? metricsResponse() : serveApi(*shared, peer);
+    const std::string_view p = pathOf(*shared);
+    net::Response res = p == "/metrics" ? metricsResponse()
+                        : isBlobPath(p)  ? serveBlobs(*shared)
+                                         : serveApi(*shared, peer);
     metrics().httpSeconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     reply(finish(std::move(res), *shared));
@@ -217,10 +250,14 @@ net::StaticFiles::Headers ApiHandler::documentHeaders() const {
   const std::string socketOrigin =
       (origin.rfind("https://", 0) == 0 ? "wss://" + origin.substr(8)
                                         : "ws://" + origin.substr(origin.find("://") + 3));
+  // An S3 store is another origin: the browser uploads to it and follows
+  // redirects to it for images.
+  std::string store = s_.blobs.store().browserOrigin();
+  if (!store.empty()) store = " " + store;
   std::string csp =
       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-      "img-src 'self' blob: data:; media-src 'self' blob:; font-src 'self' data:; "
-      "connect-src 'self' " + socketOrigin + "; worker-src 'self' blob:; "
+      "img-src 'self' blob: data:" + store + "; media-src 'self' blob:; font-src 'self' data:; "
+      "connect-src 'self' " + socketOrigin + store + "; worker-src 'self' blob:; "
       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
   return {{"Content-Security-Policy", std::move(csp)},
           {"X-Frame-Options", "DENY"},

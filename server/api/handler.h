@@ -25,6 +25,7 @@ class ApiHandler : public net::HttpHandler {
   ApiHandler(Services& services, std::string metricsToken);
 
   size_t bodyLimit(const net::RequestHeader& header) const override;
+  std::optional<net::Response> screen(const net::RequestHeader& header) override;
   void handle(net::Request&& request, const net::Peer& peer,
               std::function<void(net::Reply)> reply) override;
   void upgrade(const net::Request& request, const net::Peer& peer,
@@ -35,6 +36,7 @@ class ApiHandler : public net::HttpHandler {
 
  private:
   net::Response serveApi(const net::Request& request, const net::Peer& peer);
+  net::Response serveBlobs(const net::Request& request);
   net::UpgradeDecision authorizeUpgrade(const net::Request& request, const std::string& roomId);
   net::Response metricsResponse() const;
   bool metricsAllowed(const net::Request& request) const;

@@ -1,5 +1,7 @@
 #include "api/http_util.h"
 
+#include "proto/cursor.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -14,12 +16,15 @@ namespace http = net::http;
 http::status statusOf(std::string_view code) {
   if (code.rfind("invalid_", 0) == 0 || code == "bad_request" || code == "hash_mismatch")
     return http::status::bad_request;
+  if (code == "bad_signature" || code == "url_expired") return http::status::forbidden;
+  if (code == "type_mismatch") return http::status::unsupported_media_type;
   if (code == "unauthenticated" || code == "bad_credentials") return http::status::unauthorized;
   if (code == "forbidden" || code == "bad_origin" || code == "room_limit")
     return http::status::forbidden;
   if (code == "not_found") return http::status::not_found;
   if (code == "conflict" || code == "username_taken") return http::status::conflict;
   if (code == "too_large") return http::status::payload_too_large;
+  if (code == "method_not_allowed") return http::status::method_not_allowed;
   if (code == "unsupported_media_type") return http::status::unsupported_media_type;
   if (code == "rate_limited") return http::status::too_many_requests;
   if (code == "storage_unavailable" || code == "unavailable")
@@ -117,6 +122,19 @@ Result<std::optional<std::string>> stringField(const Json& body, const std::stri
   if (it == body.end()) return std::optional<std::string>{};
   if (!it->is_string()) return makeError("invalid_" + name, name + " must be a string");
   return std::optional<std::string>{it->get<std::string>()};
+}
+
+Result<ListParams> keysetListParams(const std::map<std::string, std::string>& query,
+                                    int64_t defaultLimit) {
+  auto limit = intParam(query, "limit", 1, 100);
+  if (!limit.ok()) return limit.error();
+  ListParams p;
+  p.limit = static_cast<int>(limit->value_or(defaultLimit));
+  if (auto it = query.find("cursor"); it != query.end() && !it->second.empty()) {
+    p.after = proto::decodeKeysetCursor(it->second);
+    if (!p.after) return makeError("invalid_cursor", "the cursor is not valid");
+  }
+  return p;
 }
 
 }  // namespace roomchat::api

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "model/types.h"
 #include "net/http.h"
 
 namespace roomchat::api {
@@ -42,6 +43,15 @@ Result<Json> parseJsonBody(std::string_view body);
 // {"invalid_<name>"} when present but malformed or out of range.
 Result<std::optional<int64_t>> intParam(const std::map<std::string, std::string>& query,
                                         const std::string& name, int64_t min, int64_t max);
+
+// ?cursor=&limit= of a keyset list: Error{"invalid_limit"} out of 1..100,
+// Error{"invalid_cursor"} for a cursor that does not decode.
+struct ListParams {
+  std::optional<model::Keyset> after;
+  int limit = 20;
+};
+Result<ListParams> keysetListParams(const std::map<std::string, std::string>& query,
+                                    int64_t defaultLimit);
 
 // A string field of a JSON body. Error{"invalid_<name>"} when present with
 // another type; nullopt when absent.

@@ -201,7 +201,8 @@ class MetaFailure : public ::testing::Test {
   asio::thread_pool work_{2};
   std::unique_ptr<store::MetaStore> meta_ = openMeta(dir_);
   room::LocalRoomDirectory directory_{ioc_, directoryOptions(dir_, work_)};
-  blob::LocalBlobStore blobs_{dir_ / "blobs"};
+  blob::LocalBlobStore blobStore_{dir_ / "blobs", "meta-failure-test-secret"};
+  blob::BlobService blobs_{*meta_, blobStore_, &blobStore_, blob::BlobLimits{}};
   ConnectionRegistry connections_;
   Services services_{*meta_,
                      directory_,

@@ -56,21 +56,8 @@ Result<std::optional<model::Visibility>> visibilityField(const Json& body) {
   return std::optional<model::Visibility>(v);
 }
 
-struct ListParams {
-  std::optional<model::Keyset> after;
-  int limit = kDefaultListLimit;
-};
-
 Result<ListParams> listParams(Call& c, int64_t defaultLimit) {
-  auto limit = intParam(c.query, "limit", 1, 100);
-  if (!limit.ok()) return limit.error();
-  ListParams p;
-  p.limit = static_cast<int>(limit->value_or(defaultLimit));
-  if (auto it = c.query.find("cursor"); it != c.query.end() && !it->second.empty()) {
-    p.after = proto::decodeKeysetCursor(it->second);
-    if (!p.after) return makeError("invalid_cursor", "the cursor is not valid");
-  }
-  return p;
+  return keysetListParams(c.query, defaultLimit);
 }
 
 // A favorite the user may no longer see (a private room they were removed

@@ -34,7 +34,7 @@ bool isMessageFrame(const proto::ClientFrame& f) {
 
 RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
                        std::string sessionHash, ConnectionRegistry& registry,
-                       const blob::BlobStore& blobs, const SocketLimits& limits,
+                       blob::ImageReferences& images, const SocketLimits& limits,
                        asio::any_io_executor work)
     : room_(std::move(room)),
       member_(std::move(member)),
@@ -42,7 +42,7 @@ RoomSocket::RoomSocket(std::shared_ptr<room::Room> room, room::Member member,
       sessionHash_(std::move(sessionHash)),
       connId_(nextConnId()),
       registry_(registry),
-      blobs_(blobs),
+      images_(images),
       frameLimits_(limits.frames),
       messages_(limits.messageRate, limits.messageBurst),
       frames_(std::max(kFrameRate, limits.messageRate * 2), std::max(kFrameBurst, limits.messageBurst * 2)),
@@ -79,18 +79,17 @@ void RoomSocket::process(proto::ClientFrame&& frame) {
   room_->handle(connId_, std::move(frame));
 }
 
-// A message may reference only stored images. The check may block (a stat,
-// a remote store), so it runs on the work executor, never on the strand.
+// A message may reference only stored images, and the reference is recorded
+// (in the blob catalog, atomically with the check) before the message is:
+// the collector never removes an image a message is about to hold. The
+// check blocks (meta.db, a remote store), so it runs on the work executor,
+// never on the strand.
 void RoomSocket::checkImages(proto::Send&& send) {
   checking_ = true;
   asio::post(work_, [self = shared_from_this(), send = std::move(send)]() mutable {
-    std::optional<std::string> missing;
-    for (const auto& key : send.images)
-      if (!self->blobs_.exists(key)) {
-        missing = key;
-        break;
-      }
-    asio::post(self->room_->strand(), [self, send = std::move(send), missing]() mutable {
+    auto missing = self->images_.reference(self->room_->id(), send.images);
+    asio::post(self->room_->strand(), [self, send = std::move(send),
+                                       missing = std::move(missing)]() mutable {
       self->checked(std::move(send), std::move(missing));
     });
   });
@@ -98,9 +97,12 @@ void RoomSocket::checkImages(proto::Send&& send) {
 
 // Back on the strand: the send goes on (or is refused), then the frames
 // that waited behind it, in order, until the next send with images.
-void RoomSocket::checked(proto::Send&& send, std::optional<std::string> missing) {
+void RoomSocket::checked(proto::Send&& send, Result<std::optional<std::string>> missing) {
   checking_ = false;
-  if (missing) reject("not_found", "image " + *missing + " was not uploaded", send.clientId);
+  if (!missing.ok())
+    reject("storage_unavailable", "the images could not be checked; try again", send.clientId);
+  else if (*missing)
+    reject("not_found", "image " + **missing + " was not uploaded", send.clientId);
   else room_->handle(connId_, std::move(send));
   while (!checking_ && !held_.empty()) {
     proto::ClientFrame next = std::move(held_.front());

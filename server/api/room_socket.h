@@ -19,7 +19,7 @@
 
 #include "api/connection_registry.h"
 #include "auth/rate_limiter.h"
-#include "blob/blob_store.h"
+#include "blob/blob_service.h"
 #include "net/http.h"
 #include "proto/client_frames.h"
 #include "room/connection.h"
@@ -37,9 +37,9 @@ class RoomSocket : public net::WsEndpoint,
                    public room::Connection,
                    public std::enable_shared_from_this<RoomSocket> {
  public:
-  // `work` runs the image checks (it may block); `blobs` outlives the socket.
+  // `work` runs the image checks (it may block); `images` outlives the socket.
   RoomSocket(std::shared_ptr<room::Room> room, room::Member member, std::string sessionHash,
-             ConnectionRegistry& registry, const blob::BlobStore& blobs,
+             ConnectionRegistry& registry, blob::ImageReferences& images,
              const SocketLimits& limits, boost::asio::any_io_executor work);
 
   static constexpr size_t kMaxHeldFrames = 64;
@@ -61,7 +61,7 @@ class RoomSocket : public net::WsEndpoint,
   // Hands the frame to the room, or starts the image check of a send.
   void process(proto::ClientFrame&& frame);
   void checkImages(proto::Send&& send);
-  void checked(proto::Send&& send, std::optional<std::string> missing);
+  void checked(proto::Send&& send, Result<std::optional<std::string>> missing);
   void reject(const std::string& code, const std::string& message,
               const std::optional<std::string>& clientId);
 
@@ -71,7 +71,7 @@ class RoomSocket : public net::WsEndpoint,
   std::string sessionHash_;
   std::string connId_;
   ConnectionRegistry& registry_;
-  const blob::BlobStore& blobs_;
+  blob::ImageReferences& images_;
   proto::Limits frameLimits_;
   // Weak: the session owns this endpoint, and a session that never finishes
   // (the io threads stopped first) must not keep itself alive through us.

@@ -26,16 +26,19 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// exists() waits until the test opens the gate; a key is stored unless it
-// starts with "0".
-class GatedBlobs : public blob::BlobStore {
+// reference() waits until the test opens the gate; a key is stored unless
+// it starts with "0".
+class GatedBlobs : public blob::ImageReferences {
  public:
-  bool exists(const std::string& key) const override {
+  Result<std::optional<std::string>> reference(const std::string&,
+                                               const std::vector<std::string>& keys) override {
     std::unique_lock lock(mu_);
     ++waiting_;
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
-    return key[0] != '0';
+    for (const auto& key : keys)
+      if (key[0] == '0') return std::optional<std::string>(key);
+    return std::optional<std::string>();
   }
   void open() {
     std::lock_guard lock(mu_);

@@ -65,5 +65,6 @@ class Router {
 
 void addAuthRoutes(Router& router, Services& s);
 void addRoomRoutes(Router& router, Services& s);
+void addBlobRoutes(Router& router, Services& s);  // uploads and stickers
 
 }  // namespace roomchat::api

@@ -12,7 +12,8 @@
 #include "auth/password.h"
 #include "auth/rate_limiter.h"
 #include "auth/web_security.h"
-#include "blob/blob_store.h"
+#include "blob/blob_service.h"
+#include "blob/s3_blob_store.h"
 #include "proto/client_frames.h"
 #include "room/directory.h"
 #include "store/meta_store.h"
@@ -34,7 +35,7 @@ struct ApiLimits {
 struct Services {
   store::MetaStore& meta;
   room::RoomDirectory& rooms;
-  blob::BlobStore& blobs;
+  blob::BlobService& blobs;
   ConnectionRegistry& connections;
   boost::asio::thread_pool& work;
   auth::OriginPolicy origins;

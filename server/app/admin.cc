@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/blobs.h"
 #include "auth/password.h"
 #include "base/ids.h"
 #include "store/meta_store.h"
@@ -67,6 +68,20 @@ int backup(const Config& config, const AdminArgs& args) {
     ++rooms;
   }
   std::cout << "backed up meta.db and " << rooms << " rooms to " << args.backupDir << "\n";
+  return 0;
+}
+
+int collectBlobs(const Config& config, const AdminArgs& args) {
+  auto meta = openMeta(config);
+  if (!meta.ok()) return std::cerr << meta.error().message << "\n", 1;
+  auto blobs = openBlobStore(config);
+  if (!blobs.ok()) return std::cerr << blobs.error().message << "\n", 1;
+  blob::BlobService service(**meta, *blobs->store, blobs->local, blobLimits(config));
+  auto report = service.collect(nowMs(), args.dryRun, roomHoldsKey(config));
+  if (!report.ok()) return std::cerr << report.error().message << "\n", 1;
+  for (const auto& key : report->removedKeys) std::cout << key << "\n";
+  std::cerr << (args.dryRun ? "would remove " : "removed ") << report->removedKeys.size()
+            << " images (" << report->refsDropped << " stale room references dropped)\n";
   return 0;
 }
 

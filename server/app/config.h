@@ -27,6 +27,18 @@ struct Config {
   bool synchronousFull = false;           // SQLite synchronous=FULL (power-loss safe)
   int roomIdleSeconds = 30;               // an empty room hibernates after this
 
+  // Images (API.md §4). The built-in store keeps them under <data>/blobs/;
+  // "s3" hands out presigned URLs of any S3-compatible store instead.
+  std::string blobStore = "local";        // local | s3
+  std::string s3Endpoint;                 // http(s)://host[:port], path-style addressing
+  std::string s3Region = "us-east-1";
+  std::string s3Bucket;
+  std::string s3AccessKey;
+  std::string s3SecretKeyFile;            // or ROOMCHAT_S3_SECRET_KEY; never on the command line
+  int64_t maxUploadBytes = 10 * 1024 * 1024;
+  int blobGcGraceSeconds = 24 * 3600;     // an unreferenced image is kept this long
+  int blobGcIntervalSeconds = 3600;       // 0: no periodic collection (roomchat blobs gc)
+
   // Accounts.
   std::string passwordCost = "interactive";  // or "min" (tests, benchmarks only)
   int sessionDays = 30;

@@ -3,6 +3,7 @@
 //   roomchat user create --username ann --display-name Ann   (password on stdin)
 //   roomchat room list
 //   roomchat backup <dir>
+//   roomchat blobs gc [--dry-run]
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -14,7 +15,24 @@ using roomchat::app::Config;
 
 namespace {
 
+// Shared by serve and `blobs gc`: where images live and how long an
+// unreferenced one is kept.
+void addBlobOptions(CLI::App& cmd, Config& c) {
+  cmd.add_option("--s3-endpoint", c.s3Endpoint, "S3 endpoint, e.g. http://127.0.0.1:7480")
+      ->envname("ROOMCHAT_S3_ENDPOINT");
+  cmd.add_option("--s3-region", c.s3Region)->envname("ROOMCHAT_S3_REGION");
+  cmd.add_option("--s3-bucket", c.s3Bucket)->envname("ROOMCHAT_S3_BUCKET");
+  cmd.add_option("--s3-access-key", c.s3AccessKey)->envname("ROOMCHAT_S3_ACCESS_KEY");
+  cmd.add_option("--s3-secret-key-file", c.s3SecretKeyFile,
+                 "file holding the S3 secret key (or set ROOMCHAT_S3_SECRET_KEY)")
+      ->envname("ROOMCHAT_S3_SECRET_KEY_FILE");
+  cmd.add_option("--blob-gc-grace-seconds", c.blobGcGraceSeconds,
+                 "keep an unreferenced image this long")
+      ->check(CLI::Range(0, 365 * 24 * 3600));
+}
+
 void addServeOptions(CLI::App& serve, Config& c) {
+  addBlobOptions(serve, c);
   serve.add_option("--listen", c.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->envname("ROOMCHAT_LISTEN");
   serve.add_option("--public-origin", c.publicOrigin, "public origin, e.g. https://chat.example")
@@ -48,6 +66,12 @@ void addServeOptions(CLI::App& serve, Config& c) {
   serve.add_option("--outbound-queue-frames", c.outboundQueueFrames);
   serve.add_option("--max-text-chars", c.maxTextChars);
   serve.add_option("--call-grace-seconds", c.callGraceSeconds);
+  serve.add_option("--blob-store", c.blobStore, "local (files under <data>/blobs) | s3")
+      ->check(CLI::IsMember({"local", "s3"}))
+      ->envname("ROOMCHAT_BLOB_STORE");
+  serve.add_option("--max-upload-bytes", c.maxUploadBytes)->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  serve.add_option("--blob-gc-interval-seconds", c.blobGcIntervalSeconds,
+                   "how often unreferenced images are collected (0: never)");
   serve.add_option("--request-timeout-seconds", c.requestTimeoutSeconds,
                    "slow headers and bodies are cut after this")
       ->check(CLI::Range(1, 3600));
@@ -76,10 +100,17 @@ int main(int argc, char** argv) {
   auto* backup = app.add_subcommand("backup", "online backup of every database into a folder");
   backup->add_option("dir", admin.backupDir)->required();
 
+  auto* blobs = app.add_subcommand("blobs", "manage stored images")->require_subcommand(1);
+  auto* blobsGc = blobs->add_subcommand("gc", "remove images nothing references any more");
+  blobsGc->add_flag("--dry-run", admin.dryRun, "list what would be removed, remove nothing");
+  blobsGc->add_option("--blob-store", config.blobStore)->check(CLI::IsMember({"local", "s3"}));
+  addBlobOptions(*blobsGc, config);
+
   CLI11_PARSE(app, argc, argv);
   if (serve->parsed()) return roomchat::app::runServer(config);
   if (userCreate->parsed()) return roomchat::app::createUser(config, admin);
   if (roomList->parsed()) return roomchat::app::listRooms(config);
   if (backup->parsed()) return roomchat::app::backup(config, admin);
+  if (blobsGc->parsed()) return roomchat::app::collectBlobs(config, admin);
   return 2;
 }

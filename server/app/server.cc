@@ -1,5 +1,7 @@
 #include "app/server.h"
 
+#include "app/blobs.h"
+
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -11,10 +13,12 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/handler.h"
+#include "base/ids.h"
 #include "base/metrics.h"
 #include "net/http_server.h"
 #include "net/io_shards.h"
@@ -149,14 +153,15 @@ std::string shownOrigin(const std::string& host, unsigned short port) {
 // Everything the running server is made of, in the order it must be built
 // (and, reversed, destroyed).
 struct Parts {
-  Parts(const Config& config, std::unique_ptr<store::MetaStore> metaStore,
+  Parts(const Config& config, std::unique_ptr<store::MetaStore> metaStore, BlobParts blobParts,
         const std::string& metricsToken)
       : meta(std::move(metaStore)),
+        blobStore(std::move(blobParts.store)),
         shards(ioThreadCount(config)),
         work(std::max(1, config.workThreads)),
         activity(*meta, work.get_executor()),
         directory(shards.at(0), directoryOptions(config, shards, work, background, activity)),
-        blobs(fs::path(config.dataDir) / "blobs"),
+        blobs(*meta, *blobStore, blobParts.local, blobLimits(config)),
         services{*meta,
                  directory,
                  blobs,
@@ -181,25 +186,45 @@ struct Parts {
   }
 
   std::unique_ptr<store::MetaStore> meta;
+  std::unique_ptr<blob::BlobStore> blobStore;
   net::IoShards shards;
   asio::thread_pool work;
   asio::thread_pool background{1};
   room::ActivityWriter activity;
   room::LocalRoomDirectory directory;
   api::ConnectionRegistry connections;
-  blob::LocalBlobStore blobs;
+  blob::BlobService blobs;
   api::Services services;
   api::ApiHandler handler;
   net::HttpServer http;
 };
 
+// Unreferenced images are collected every `interval` on the background
+// thread (it reads room files and may delete many files), never on a room's.
+void collectBlobsEvery(Parts& p, asio::steady_timer& timer, std::chrono::seconds interval,
+                       blob::BlobService::RoomHoldsKey holds) {
+  timer.expires_after(interval);
+  timer.async_wait([&p, &timer, interval, holds](boost::system::error_code ec) {
+    if (ec) return;
+    asio::post(p.background, [&p, holds] {
+      auto report = p.blobs.collect(nowMs(), false, holds);
+      if (!report.ok()) spdlog::warn("image collection: {}", report.error().message);
+      else if (!report->removedKeys.empty())
+        spdlog::info("image collection removed {} images", report->removedKeys.size());
+    });
+    collectBlobsEvery(p, timer, interval, holds);
+  });
+}
+
 // SIGTERM/SIGINT: stop accepting, close every room (1012), wait a little for
 // the close frames, let in-flight API calls finish, then stop the io threads.
 // The sequence waits on room strands, which need the io threads: so it runs
 // on a thread of its own, not on the io thread that caught the signal.
-void stopOnSignal(Parts& p, asio::signal_set& signals, std::thread& stopper) {
-  signals.async_wait([&p, &stopper](boost::system::error_code ec, int sig) {
+void stopOnSignal(Parts& p, asio::signal_set& signals, asio::steady_timer& gcTimer,
+                  std::thread& stopper) {
+  signals.async_wait([&p, &gcTimer, &stopper](boost::system::error_code ec, int sig) {
     if (ec) return;
+    gcTimer.cancel();
     spdlog::info("signal {}: closing sockets (1012), finishing commits", sig);
     stopper = std::thread([&p] {
       p.handler.setDraining();
@@ -236,7 +261,12 @@ int runServer(const Config& config) {
   }
   auto meta = openMeta(config);
   if (!meta) return 1;
-  Parts p(config, std::move(meta), *metricsToken);
+  auto blobs = openBlobStore(config);
+  if (!blobs.ok()) {
+    spdlog::error("blob store: {}", blobs.error().message);
+    return 2;
+  }
+  Parts p(config, std::move(meta), std::move(*blobs), *metricsToken);
   auto bound = p.http.listen(host, port);
   if (!bound.ok()) {
     spdlog::error("{}", bound.error().message);
@@ -250,8 +280,12 @@ int runServer(const Config& config) {
   writeReadyFile(config.readyFile, *bound);
 
   std::thread stopper;
+  asio::steady_timer gcTimer(p.shards.at(0));
+  if (config.blobGcIntervalSeconds > 0)
+    collectBlobsEvery(p, gcTimer, std::chrono::seconds(config.blobGcIntervalSeconds),
+                      roomHoldsKey(config));
   asio::signal_set signals(p.shards.at(0), SIGINT, SIGTERM);
-  stopOnSignal(p, signals, stopper);
+  stopOnSignal(p, signals, gcTimer, stopper);
   p.shards.run();
   if (stopper.joinable()) stopper.join();
   p.work.join();

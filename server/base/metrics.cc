@@ -1,5 +1,7 @@
 #include "base/metrics.h"
 
+#include <iterator>
+
 #include <cstdio>
 
 namespace roomchat {
@@ -104,6 +106,17 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
        "Reads and writes of the meta database (meta.db) that failed.", metaStoreErrors.value());
   line(out, "roomchat_http_requests_total", "counter", "HTTP requests served.",
        httpRequests.value());
+  line(out, "roomchat_uploads_accepted_total", "counter",
+       "Images stored through the built-in blob store.", uploadsAccepted.value());
+  line(out, "roomchat_upload_bytes_total", "counter", "Bytes of the images stored.",
+       uploadBytes.value());
+  out += "# HELP roomchat_uploads_refused_total Uploads the built-in store refused, by reason.\n"
+         "# TYPE roomchat_uploads_refused_total counter\n";
+  for (size_t i = 0; i < std::size(uploadsRefused); ++i)
+    out += std::string("roomchat_uploads_refused_total{reason=\"") + kUploadRefusalNames[i] +
+           "\"} " + std::to_string(uploadsRefused[i].value()) + "\n";
+  line(out, "roomchat_blobs_collected_total", "counter",
+       "Images removed by the garbage collector.", blobsCollected.value());
   out += commitSeconds.render("roomchat_commit_seconds", "Group commit latency.");
   out += batchSize.render("roomchat_commit_batch_messages", "Messages per group commit.");
   out += roomQueueDepth.render("roomchat_room_queue_depth",

@@ -65,6 +65,11 @@ class Histogram {
   std::array<Slot, kMetricSlots> slots_{};
 };
 
+// Why the built-in store refused an upload (the label of roomchat_uploads_refused_total).
+enum class UploadRefusal { kSignature, kExpired, kTooLarge, kHash, kType };
+inline constexpr const char* kUploadRefusalNames[] = {"signature", "expired", "too_large",
+                                                       "hash_mismatch", "type_mismatch"};
+
 struct Metrics {
   Gauge connections;           // open room WebSockets
   Gauge roomsAwake;            // room actors in memory
@@ -79,6 +84,10 @@ struct Metrics {
   Counter storageErrors;       // failed room commits
   Counter metaStoreErrors;     // meta.db reads and writes that failed (store::MetaStore)
   Counter httpRequests;
+  Counter uploadsAccepted;     // images stored through the built-in store
+  Counter uploadBytes;         // their bytes
+  Counter uploadsRefused[5];   // by UploadRefusal
+  Counter blobsCollected;      // removed by the garbage collector
   Histogram commitSeconds{Histogram::kSecondsBuckets};   // group commit time
   Histogram batchSize{Histogram::kCountBuckets};         // messages per group commit
   Histogram roomQueueDepth{Histogram::kCountBuckets};    // frames waiting when a room flushes

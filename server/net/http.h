@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -71,6 +72,9 @@ class HttpHandler {
   virtual ~HttpHandler() = default;
   // The largest body accepted for this request (413 beyond it).
   virtual size_t bodyLimit(const RequestHeader& header) const = 0;
+  // A refusal decided from the header alone (a bad upload signature), sent
+  // without reading the body, which is why the connection closes after it.
+  virtual std::optional<Response> screen(const RequestHeader&) { return std::nullopt; }
   // Answers a request by calling `reply` exactly once, from any thread.
   virtual void handle(Request&& request, const Peer& peer, std::function<void(Reply)> reply) = 0;
   // Decides a WebSocket upgrade by calling `decide` exactly once, from any thread.

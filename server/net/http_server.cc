@@ -103,6 +103,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (bytes > limits_.headerBytes) return failRead(http::error::header_limit);
     if (auto refusal = checkFraming(parser_->get())) return write(std::move(*refusal));
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
+    if (auto refusal = handler_.screen(parser_->get().base())) {
+      refusal->version(parser_->get().version());
+      refusal->keep_alive(false);
+      refusal->prepare_payload();
+      return write(Reply(std::move(*refusal)));
+    }
     const size_t limit = handler_.bodyLimit(parser_->get().base());
     if (parser_->content_length() && *parser_->content_length() > limit)
       return failRead(http::error::body_limit);

@@ -28,7 +28,7 @@ LocalRoomDirectory::LocalRoomDirectory(asio::io_context& ioc, DirectoryOptions o
 LocalRoomDirectory::~LocalRoomDirectory() = default;
 
 std::filesystem::path LocalRoomDirectory::fileOf(const std::string& roomId) const {
-  return options_.roomsDir / roomId.substr(0, 2) / (roomId + ".db");
+  return store::roomFileOf(options_.roomsDir, roomId);
 }
 
 LocalRoomDirectory::Shard& LocalRoomDirectory::shardOf(const std::string& roomId) {

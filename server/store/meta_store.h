@@ -57,6 +57,21 @@ struct Sticker {
   int64_t createdAt = 0;
 };
 
+// The catalog entry of a stored image. Only what is in the catalog may be
+// referenced; the bytes live in the blob store.
+struct BlobRecord {
+  std::string key;          // lowercase hex SHA-256 of the bytes
+  int64_t size = 0;
+  std::string contentType;  // image/webp, image/png, image/gif or image/jpeg
+  int64_t createdAt = 0;
+};
+
+// A room's claim on an image, as the garbage collector sees it.
+struct BlobRef {
+  std::string key;
+  std::string roomId;
+};
+
 struct StickerPage {
   std::vector<Sticker> stickers;
   bool hasMore = false;
@@ -89,7 +104,8 @@ class MetaStore {
   // Unknown ids are omitted; order follows `ids`.
   virtual Result<std::vector<model::User>> usersByIds(const std::vector<std::string>& ids) = 0;
   // Fields left nullopt are unchanged; an empty avatarKey removes the avatar.
-  // "not_found" for an unknown user.
+  // "not_found" for an unknown user or an avatar key missing from the blob
+  // catalog (checked atomically with the update).
   virtual Result<model::User> updateUser(const std::string& id,
                                          const std::optional<std::string>& displayName,
                                          const std::optional<std::string>& avatarKey) = 0;
@@ -158,8 +174,40 @@ class MetaStore {
   // The invite stops working at once. False when the room has no invite `inviteId`.
   virtual Result<bool> revokeInvite(const std::string& roomId, const std::string& inviteId) = 0;
 
+  // Blob catalog. A key may be referenced (by a message, a sticker or an
+  // avatar) only while its row exists, and that check is atomic with the
+  // reference: the garbage collector deletes rows in transactions too, so a
+  // reference and a collection of the same key never both succeed.
+  virtual Result<std::optional<BlobRecord>> blob(const std::string& key) = 0;
+  // Inserts the row (or keeps the existing one) and marks it used at `at`.
+  virtual Status recordBlob(const BlobRecord& blob, int64_t at) = 0;
+  // Marks an existing row used at `at` (an upload that found it stored).
+  // False when the key is not in the catalog.
+  virtual Result<bool> touchBlob(const std::string& key, int64_t at) = 0;
+  // Records that a message of `roomId` references `keys`, marking each used
+  // at `at`, in one transaction: the first key missing from the catalog (and
+  // then nothing is recorded), or nullopt.
+  virtual Result<std::optional<std::string>> referenceBlobs(const std::string& roomId,
+                                                            const std::vector<std::string>& keys,
+                                                            int64_t at) = 0;
+  // The rooms whose messages referenced `key` (at most `limit`).
+  virtual Result<std::vector<std::string>> roomsReferencing(const std::string& key, int limit) = 0;
+  // Whether `key` is some user's avatar or one of `userId`'s stickers.
+  virtual Result<bool> blobHeldByUser(const std::string& key, const std::string& userId) = 0;
+  // Room references not renewed since `before` (the collector asks each room
+  // whether a live message still holds the key), at most `limit`.
+  virtual Result<std::vector<BlobRef>> staleBlobRefs(int64_t before, int limit) = 0;
+  // Drops the reference unless it was renewed at or after `before`.
+  virtual Status dropBlobRef(const BlobRef& ref, int64_t before) = 0;
+  // Keys with no reference, sticker or avatar, unused since `before`.
+  virtual Result<std::vector<std::string>> unusedBlobs(int64_t before, int limit) = 0;
+  // Deletes the row if it is still unreferenced and unused since `before`;
+  // true when it was deleted (the caller then removes the bytes).
+  virtual Result<bool> forgetBlobIfUnused(const std::string& key, int64_t before) = 0;
+
   // Stickers: a per-user library of blob keys. addSticker is idempotent on
-  // (user, key) and answers the existing sticker on a repeat.
+  // (user, key) and answers the existing sticker on a repeat; "not_found"
+  // when the key is not in the blob catalog.
   virtual Result<StickerPage> stickers(const std::string& userId,
                                        const std::optional<model::Keyset>& after, int limit) = 0;
   virtual Result<Sticker> addSticker(const std::string& userId, const std::string& key,

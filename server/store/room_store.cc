@@ -596,4 +596,25 @@ void RoomReader::close() {
   impl_->mu.unlock();
 }
 
+fs::path roomFileOf(const fs::path& roomsDir, const std::string& roomId) {
+  return roomsDir / roomId.substr(0, 2) / (roomId + ".db");
+}
+
+Result<bool> roomFileHoldsImage(const fs::path& file, const std::string& key) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return false;
+  auto db = sql::Connection::open(file, SQLITE_OPEN_READONLY);
+  if (!db) return db.error();
+  sqlite3_busy_timeout((*db)->raw(), kReaderBusyTimeoutMs);
+  // images holds the keys joined by ' ' (joinImages); a key is 64 hex
+  // characters, so a substring match is an exact one.
+  auto q = (*db)->query(
+      "SELECT EXISTS (SELECT 1 FROM messages WHERE deleted = 0 AND instr(images, ?1) > 0)");
+  if (!q) return q.error();
+  q->bind(1, key);
+  auto found = q->scalar();
+  if (!found.ok()) return found.error();
+  return *found != 0;
+}
+
 }  // namespace roomchat::store

@@ -156,4 +156,13 @@ class RoomReader {
   std::unique_ptr<Impl> impl_;
 };
 
+// Where a room's database lives: <roomsDir>/<first 2 chars of id>/<id>.db.
+std::filesystem::path roomFileOf(const std::filesystem::path& roomsDir, const std::string& roomId);
+
+// Whether a live (not deleted) message in the room database `file` holds
+// image `key`; false when the file is gone. Opens the file read-only for the
+// one query (the blob collector asks before it drops a room's reference):
+// safe beside the room's own connection, awake or not.
+Result<bool> roomFileHoldsImage(const std::filesystem::path& file, const std::string& key);
+
 }  // namespace roomchat::store

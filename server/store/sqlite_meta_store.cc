@@ -116,6 +116,30 @@ CREATE TABLE removals (
   PRIMARY KEY (room_id, user_id)
 ) WITHOUT ROWID;
 )sql",
+    // 3: the blob catalog. A blob row exists from the upload's verification
+    // on; messages reference it through blob_refs (one row per room, renewed
+    // on every send), stickers and avatars by key. The collector removes a
+    // row only when nothing holds it and it was not used for a grace period.
+    R"sql(
+CREATE TABLE IF NOT EXISTS blobs (
+  key TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  used_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blobs_used ON blobs(used_at);
+CREATE TABLE IF NOT EXISTS blob_refs (
+  key TEXT NOT NULL,
+  room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  used_at INTEGER NOT NULL,
+  PRIMARY KEY (key, room_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blob_refs_room ON blob_refs(room_id);
+CREATE INDEX IF NOT EXISTS blob_refs_used ON blob_refs(used_at);
+CREATE INDEX IF NOT EXISTS stickers_key ON stickers(key);
+CREATE INDEX IF NOT EXISTS users_avatar ON users(avatar_key) WHERE avatar_key IS NOT NULL;
+)sql",
 };
 
 // ---- Statements. Keyset lists take (at, id) of the previous page's last row
@@ -135,6 +159,7 @@ constexpr const char* kUpdateUser =
     "UPDATE users SET display_name = coalesce(?2, display_name), "
     "avatar_key = CASE WHEN ?3 IS NULL THEN avatar_key ELSE nullif(?3, '') END "
     "WHERE id = ?1 RETURNING id, username, display_name, avatar_key";
+constexpr const char* kBlobKnown = "SELECT count(*) FROM blobs WHERE key = ?1";
 
 constexpr const char* kPurgeSessions =
     "DELETE FROM sessions WHERE user_id = ?1 AND expires_at <= ?2";
@@ -219,12 +244,40 @@ constexpr const char* kRevokeInvite = "DELETE FROM invites WHERE room_id = ?1 AN
 constexpr const char* kStickers =
     "SELECT id, key, created_at FROM stickers WHERE user_id = ?1 AND created_at <= ?2 "
     "AND (created_at < ?2 OR id < ?3) ORDER BY created_at DESC, id DESC LIMIT ?4";
+// Only a key in the catalog: atomic with the collector's delete.
 constexpr const char* kInsertSticker =
-    "INSERT INTO stickers (id, user_id, key, created_at) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT (user_id, key) DO NOTHING";
+    "INSERT INTO stickers (id, user_id, key, created_at) SELECT ?1, ?2, ?3, ?4 "
+    "WHERE EXISTS (SELECT 1 FROM blobs WHERE key = ?3) ON CONFLICT (user_id, key) DO NOTHING";
 constexpr const char* kStickerByKey =
     "SELECT id, key, created_at FROM stickers WHERE user_id = ?1 AND key = ?2";
 constexpr const char* kDeleteSticker = "DELETE FROM stickers WHERE id = ?1 AND user_id = ?2";
+
+constexpr const char* kBlob =
+    "SELECT key, size, content_type, created_at FROM blobs WHERE key = ?1";
+constexpr const char* kRecordBlob =
+    "INSERT INTO blobs (key, size, content_type, created_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (key) DO UPDATE SET used_at = max(used_at, excluded.used_at)";
+constexpr const char* kTouchBlob = "UPDATE blobs SET used_at = max(used_at, ?2) WHERE key = ?1";
+constexpr const char* kReferenceBlob =
+    "INSERT INTO blob_refs (key, room_id, used_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (key, room_id) DO UPDATE SET used_at = max(used_at, excluded.used_at)";
+constexpr const char* kRoomsReferencing =
+    "SELECT room_id FROM blob_refs WHERE key = ?1 LIMIT ?2";
+constexpr const char* kBlobHeldByUser =
+    "SELECT EXISTS (SELECT 1 FROM users WHERE avatar_key = ?1) "
+    "OR EXISTS (SELECT 1 FROM stickers WHERE user_id = ?2 AND key = ?1)";
+constexpr const char* kStaleBlobRefs =
+    "SELECT key, room_id FROM blob_refs WHERE used_at < ?1 ORDER BY used_at LIMIT ?2";
+constexpr const char* kDropBlobRef =
+    "DELETE FROM blob_refs WHERE key = ?1 AND room_id = ?2 AND used_at < ?3";
+#define RC_BLOB_UNUSED                                                               \
+  "b.used_at < ?1 AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.key = b.key) "  \
+  "AND NOT EXISTS (SELECT 1 FROM stickers s WHERE s.key = b.key) "                  \
+  "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar_key = b.key)"
+constexpr const char* kUnusedBlobs =
+    "SELECT b.key FROM blobs b WHERE " RC_BLOB_UNUSED " ORDER BY b.used_at LIMIT ?2";
+constexpr const char* kForgetBlob = "DELETE FROM blobs AS b WHERE b.key = ?2 AND " RC_BLOB_UNUSED;
+#undef RC_BLOB_UNUSED
 
 // ---- Row readers
 
@@ -366,6 +419,12 @@ class SqliteMetaStore final : public MetaStore {
                                  const std::optional<std::string>& displayName,
                                  const std::optional<std::string>& avatarKey) override {
     return guarded([&]() REQUIRES(mu_) -> Result<model::User> {
+      // Under the mutex, so no collection runs between the check and the update.
+      if (avatarKey && !avatarKey->empty()) {
+        auto known = exists(kBlobKnown, *avatarKey);
+        if (!known.ok()) return known.error();
+        if (!*known) return makeError("not_found", "the avatar image was not uploaded");
+      }
       auto q = db_->query(kUpdateUser);
       if (!q) return q.error();
       q->bind(1, id).bind(2, displayName).bind(3, avatarKey);
@@ -616,8 +675,8 @@ class SqliteMetaStore final : public MetaStore {
       q->bind(1, userId).bind(2, key);
       auto sticker = one(*q, readSticker);
       if (!sticker.ok()) return sticker.error();
-      // The row was inserted or already there, under the same mutex.
-      if (!*sticker) return makeError("internal", "the sticker just stored is missing");
+      // Neither inserted nor already there: the key is not in the catalog.
+      if (!*sticker) return makeError("not_found", "the image was not uploaded");
       return std::move(**sticker);
     });
   }
@@ -625,6 +684,99 @@ class SqliteMetaStore final : public MetaStore {
   Result<bool> deleteSticker(const std::string& userId, const std::string& stickerId) override {
     return guarded([&]() REQUIRES(mu_) -> Result<bool> {
       if (Status s = run(kDeleteSticker, stickerId, userId); !s) return s.error();
+      return db_->changes() > 0;
+    });
+  }
+
+  Result<std::optional<BlobRecord>> blob(const std::string& key) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::optional<BlobRecord>> {
+      auto q = db_->query(kBlob);
+      if (!q) return q.error();
+      q->bind(1, key);
+      return one(*q, [](const sql::Query& r) {
+        return BlobRecord{r.text(0), r.int64(1), r.text(2), r.int64(3)};
+      });
+    });
+  }
+
+  Status recordBlob(const BlobRecord& b, int64_t at) override {
+    return guarded([&]() REQUIRES(mu_) {
+      return run(kRecordBlob, b.key, b.size, b.contentType, b.createdAt, at);
+    });
+  }
+
+  Result<bool> touchBlob(const std::string& key, int64_t at) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<bool> {
+      if (Status s = run(kTouchBlob, key, at); !s) return s.error();
+      return db_->changes() > 0;
+    });
+  }
+
+  Result<std::optional<std::string>> referenceBlobs(const std::string& roomId,
+                                                    const std::vector<std::string>& keys,
+                                                    int64_t at) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::optional<std::string>> {
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s.error();
+      for (const auto& key : keys) {
+        if (Status s = run(kTouchBlob, key, at); !s) return s.error();
+        if (db_->changes() == 0) return std::optional<std::string>(key);  // rolled back
+        if (Status s = run(kReferenceBlob, key, roomId, at); !s) return s.error();
+      }
+      if (Status s = txn.commit(); !s) return s.error();
+      return std::optional<std::string>();
+    });
+  }
+
+  Result<std::vector<std::string>> roomsReferencing(const std::string& key, int limit) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<std::string>> {
+      auto q = db_->query(kRoomsReferencing);
+      if (!q) return q.error();
+      q->bind(1, key).bind(2, int64_t{limit});
+      std::vector<std::string> rooms;
+      auto more = readPage(*q, limit, [](const sql::Query& r) { return r.text(0); }, rooms);
+      if (!more.ok()) return more.error();
+      return rooms;
+    });
+  }
+
+  Result<bool> blobHeldByUser(const std::string& key, const std::string& userId) override {
+    return guarded([&]() REQUIRES(mu_) { return exists(kBlobHeldByUser, key, userId); });
+  }
+
+  Result<std::vector<BlobRef>> staleBlobRefs(int64_t before, int limit) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<BlobRef>> {
+      auto q = db_->query(kStaleBlobRefs);
+      if (!q) return q.error();
+      q->bind(1, before).bind(2, int64_t{limit});
+      std::vector<BlobRef> refs;
+      auto more = readPage(*q, limit, [](const sql::Query& r) {
+        return BlobRef{r.text(0), r.text(1)};
+      }, refs);
+      if (!more.ok()) return more.error();
+      return refs;
+    });
+  }
+
+  Status dropBlobRef(const BlobRef& ref, int64_t before) override {
+    return guarded([&]() REQUIRES(mu_) { return run(kDropBlobRef, ref.key, ref.roomId, before); });
+  }
+
+  Result<std::vector<std::string>> unusedBlobs(int64_t before, int limit) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<std::string>> {
+      auto q = db_->query(kUnusedBlobs);
+      if (!q) return q.error();
+      q->bind(1, before).bind(2, int64_t{limit});
+      std::vector<std::string> keys;
+      auto more = readPage(*q, limit, [](const sql::Query& r) { return r.text(0); }, keys);
+      if (!more.ok()) return more.error();
+      return keys;
+    });
+  }
+
+  Result<bool> forgetBlobIfUnused(const std::string& key, int64_t before) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<bool> {
+      if (Status s = run(kForgetBlob, before, key); !s) return s.error();
       return db_->changes() > 0;
     });
   }

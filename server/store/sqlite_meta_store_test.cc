@@ -101,6 +101,9 @@ TEST_F(MetaStoreTest, UpdateUserChangesOnlyGivenFields) {
   EXPECT_EQ(named->displayName, "Alice A.");
   EXPECT_FALSE(named->avatarKey);
 
+  EXPECT_EQ(meta_->updateUser("u1", std::nullopt, std::string(64, 'f')).error().code,
+            "not_found") << "an avatar must be an uploaded image";
+  must(meta_->recordBlob({std::string(64, 'f'), 10, "image/png", 1}, 1));
   auto avatar = meta_->updateUser("u1", std::nullopt, std::string(64, 'f'));
   ASSERT_TRUE(avatar.ok());
   EXPECT_EQ(avatar->displayName, "Alice A.");
@@ -460,6 +463,9 @@ TEST_F(MetaStoreTest, DeletingARoomRemovesItsMembershipsFavoritesInvitesAndRemov
 
 TEST_F(MetaStoreTest, StickersAreIdempotentPerUserAndKey) {
   std::string key1(64, '1'), key2(64, '2'), key3(64, '3');
+  EXPECT_EQ(meta_->addSticker("u1", key1, 10).error().code, "not_found")
+      << "a sticker must be an uploaded image";
+  for (const auto& key : {key1, key2, key3}) must(meta_->recordBlob({key, 10, "image/png", 1}, 1));
   Sticker first = must(meta_->addSticker("u1", key1, 10));
   EXPECT_EQ(first.id.size(), 26u);
   EXPECT_EQ(first.key, key1);
@@ -558,6 +564,8 @@ class MetaStoreFaultTest : public MetaStoreTest {
     addRoom(makeRoom("r1", "owner", 10, model::Visibility::kPrivate));
     must(meta_->addMember("r1", "u1", 10));
     ASSERT_TRUE(meta_->createInvite(Invite{"i1", "r1", "owner", 10, 1000000}, "t1").ok());
+    must(meta_->recordBlob({std::string(64, 'a'), 10, "image/png", 1}, 1));
+    must(meta_->recordBlob({std::string(64, 'b'), 10, "image/png", 1}, 1));
     must(meta_->addSticker("u1", std::string(64, 'a'), 10));
   }
   void TearDown() override {
@@ -613,6 +621,22 @@ TEST_F(MetaStoreFaultTest, EveryCallAnswersAFailingDiskAsStorageUnavailable) {
       {"stickers", [&] { return errorOf(meta_->stickers("u1", first, 10)); }},
       {"addSticker", [&] { return errorOf(meta_->addSticker("u1", std::string(64, 'b'), 20)); }},
       {"deleteSticker", [&] { return errorOf(meta_->deleteSticker("u1", "any")); }},
+      {"blob", [&] { return errorOf(meta_->blob(std::string(64, 'a'))); }},
+      {"recordBlob",
+       [&] { return errorOf(meta_->recordBlob({std::string(64, 'c'), 1, "image/png", 1}, 20)); }},
+      {"touchBlob", [&] { return errorOf(meta_->touchBlob(std::string(64, 'a'), 20)); }},
+      {"referenceBlobs",
+       [&] { return errorOf(meta_->referenceBlobs("r1", {std::string(64, 'a')}, 20)); }},
+      {"roomsReferencing",
+       [&] { return errorOf(meta_->roomsReferencing(std::string(64, 'a'), 10)); }},
+      {"blobHeldByUser",
+       [&] { return errorOf(meta_->blobHeldByUser(std::string(64, 'a'), "u1")); }},
+      {"staleBlobRefs", [&] { return errorOf(meta_->staleBlobRefs(20, 10)); }},
+      {"dropBlobRef",
+       [&] { return errorOf(meta_->dropBlobRef({std::string(64, 'a'), "r1"}, 20)); }},
+      {"unusedBlobs", [&] { return errorOf(meta_->unusedBlobs(20, 10)); }},
+      {"forgetBlobIfUnused",
+       [&] { return errorOf(meta_->forgetBlobIfUnused(std::string(64, 'b'), 20)); }},
       {"backupTo", [&] { return errorOf(meta_->backupTo((dir_ / "backup.db").string())); }},
   };
   for (const auto& [name, call] : calls) {
@@ -642,6 +666,9 @@ TEST_F(MetaStoreFaultTest, EveryCallAnswersAFailingDiskAsStorageUnavailable) {
   EXPECT_EQ(must(meta_->invites("r1", 20, first, 10)).invites.size(), 1u);
   EXPECT_EQ(must(meta_->acceptInvite("t1", "u1", 20)).id, "r1") << "no removal was recorded";
   EXPECT_EQ(must(meta_->stickers("u1", first, 10)).stickers.size(), 1u);
+  EXPECT_FALSE(must(meta_->blob(std::string(64, 'c'))));
+  EXPECT_TRUE(must(meta_->blob(std::string(64, 'b')))) << "the collector removed nothing";
+  EXPECT_TRUE(must(meta_->roomsReferencing(std::string(64, 'a'), 10)).empty());
   EXPECT_FALSE(std::filesystem::exists(dir_ / "backup.db"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "backup.db.partial"));
 }
