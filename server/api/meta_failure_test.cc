@@ -19,7 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/handler.h"
+#include "base/ids.h"
 #include "base/metrics.h"
+#include "blob/sigv4.h"
 #include "store/test_support.h"
 
 namespace roomchat::api {
@@ -235,6 +237,12 @@ TEST_F(MetaFailure, EveryRouteAnswersWhatTheOperationsTableSays) {
   Answer spare = call(http::verb::post, "/api/rooms/" + room + "/invites", ann);
   ASSERT_EQ(spare.status, 201);
   const std::string spareId = spare.body["invite"]["id"];
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "pixels";
+  const blob::Upload image{blob::sigv4::hexSha256(png), static_cast<int64_t>(png.size()),
+                           "image/png"};
+  ASSERT_TRUE(blobs_.accept(image, png, nowMs()).ok());
+  const Json files{{"files", {{{"sha256", image.key}, {"size", image.size},
+                               {"contentType", "image/png"}}}}};
 
   struct Row {
     http::verb method;
@@ -271,6 +279,10 @@ TEST_F(MetaFailure, EveryRouteAnswersWhatTheOperationsTableSays) {
       {get, r + "/messages", ann, {}, 503, 200},
       {get, r + "/search?q=hello", ann, {}, 503, 200},
       {del, r + "/members/" + userIds_["bob"], ann, {}, 503, 204},
+      {post, "/api/uploads", ann, files, 503, 200},
+      {get, "/api/stickers", ann, {}, 503, 200},
+      {post, "/api/stickers", ann, Json{{"key", image.key}}, 503, 200},
+      {get, "/blobs/" + image.key, ann, {}, 503, 200},
       {post, "/api/auth/logout", bob, {}, 503, 204},
       {del, r, ann, {}, 503, 204},
   };
