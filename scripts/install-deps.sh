@@ -18,6 +18,11 @@ if [ "${ROOMCHAT_SANITIZER_DEPS:-0}" = 1 ]; then
   # reports show bare addresses instead of file:line.
   packages+=(clang libclang-rt-14-dev llvm)
 fi
+if [ "${ROOMCHAT_S3_DEPS:-0}" = 1 ]; then
+  # Ceph's radosgw (S3) and what scripts/services/radosgw.sh needs to run a
+  # throw-away single-node cluster for it: ~67 MB to download.
+  packages+=(ceph-mon ceph-osd radosgw ceph-common python3)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
