@@ -27,9 +27,10 @@ all: build
 deps:
 	@ROOMCHAT_WEB_DEPS=0 scripts/install-deps.sh
 
-# Tests also need the browser (web end-to-end) and clang (libFuzzer).
+# Tests also need the browser (web end-to-end), clang (libFuzzer) and Ceph's
+# radosgw (the S3 tests start their own throw-away cluster).
 test-deps:
-	@ROOMCHAT_SANITIZER_DEPS=1 scripts/install-deps.sh
+	@ROOMCHAT_SANITIZER_DEPS=1 ROOMCHAT_S3_DEPS=1 scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
