@@ -33,20 +33,20 @@ function fakeDeps(opts: { stored?: Set<string>; putStatus?: (url: string) => num
       return new Blob([new Uint8Array(WEBP), "converted:", await f.text()], { type: "image/webp" });
     },
     sha256: (bytes) => crypto.subtle.digest("SHA-256", bytes),
-    presign: async (files) => {
+    presign: (files) => {
       presigned.push(files);
-      if (opts.presignFails) throw opts.presignFails;
-      return files.map<UploadTarget>((f) => ({
+      if (opts.presignFails) return Promise.reject(opts.presignFails);
+      return Promise.resolve(files.map<UploadTarget>((f) => ({
         key: f.sha256,
         url: opts.stored?.has(f.sha256) ? null : `/blobs/${f.sha256}?X-Amz-Signature=sig`,
         method: "PUT",
         headers: { "Content-Type": f.contentType, "x-amz-checksum-sha256": "b64" },
-      }));
+      })));
     },
-    fetch: async (url, init) => {
+    fetch: (url, init) => {
       puts.push({ url, init });
       const status = opts.putStatus?.(url) ?? 201;
-      return { ok: status >= 200 && status < 300, status, json: async () => (status === 400 ? { error: { code: "hash_mismatch" } } : {}) };
+      return Promise.resolve({ ok: status >= 200 && status < 300, status, json: () => Promise.resolve(status === 400 ? { error: { code: "hash_mismatch" } } : {}) });
     },
   };
   return { deps, presigned, puts, encoded };
@@ -91,7 +91,7 @@ describe("prepareImage", () => {
   });
 
   it("accepts the PNG a browser without a WebP encoder hands back", async () => {
-    const deps = { ...fakeDeps().deps, encode: async () => new Blob([new Uint8Array(PNG), "fallback"], { type: "image/png" }) };
+    const deps = { ...fakeDeps().deps, encode: () => Promise.resolve(new Blob([new Uint8Array(PNG), "fallback"], { type: "image/png" })) };
     expect((await prepareImage(file(JPEG), deps)).contentType).toBe("image/png");
   });
 

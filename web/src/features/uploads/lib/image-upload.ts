@@ -86,7 +86,7 @@ export async function prepareImage(file: Blob, deps: Pick<UploadDeps, "encode" |
   }
   if (bytes.length === 0) throw new ImageUploadError("The image is empty.");
   if (bytes.length > MAX_IMAGE_BYTES) throw new ImageUploadError(`The image is larger than ${megabytes(MAX_IMAGE_BYTES)}.`);
-  const digest = await deps.sha256(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const digest = await deps.sha256(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   return { blob, sha256: toHex(digest), size: bytes.length, contentType: type, converted };
 }
 
