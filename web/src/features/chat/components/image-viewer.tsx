@@ -1,4 +1,4 @@
-import { useCallback } from "react";
+import { useCallback, useRef } from "react";
 import { Dialog, DialogContent, DialogTitle } from "@/components/ui/dialog";
 import { cn } from "@/lib/utils";
 
@@ -33,7 +33,9 @@ export function ImageView({ source, alt, className, width, height, lazy }: { sou
 
 /**
  * The zoomed image in a dialog: Escape or the close button closes it, and the focus goes back to
- * what opened it (Radix). `actions` go under the image (Reply, Copy image, Save to stickers).
+ * what had it when it opened (the tile; Radix would only return it to a DialogTrigger).
+ * `actions` go under the image (Reply, Copy image, Save to stickers); an `onCloseAutoFocus` that
+ * prevents the default keeps the focus where an action put it.
  */
 export function ImageViewer({
   open,
@@ -50,12 +52,24 @@ export function ImageViewer({
   actions?: React.ReactNode;
   onCloseAutoFocus?: (e: Event) => void;
 }) {
+  const opener = useRef<HTMLElement | null>(null);
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
       <DialogContent
         className={cn("w-auto max-w-[calc(100vw-2rem)] gap-3 p-3 sm:max-w-[min(92vw,72rem)]")}
         aria-describedby={undefined}
-        onCloseAutoFocus={onCloseAutoFocus}
+        onOpenAutoFocus={(e) => {
+          // (the pop-out window has its own document, and its own HTMLElement: no instanceof)
+          const doc = (e.target as HTMLElement | null)?.ownerDocument ?? document;
+          opener.current = doc.activeElement as HTMLElement | null;
+        }}
+        onCloseAutoFocus={(e) => {
+          onCloseAutoFocus?.(e);
+          const keep = e.defaultPrevented;
+          e.preventDefault();
+          if (!keep && opener.current?.isConnected) opener.current.focus();
+          opener.current = null;
+        }}
         data-testid="image-viewer"
       >
         <DialogTitle className="sr-only">{title}</DialogTitle>
