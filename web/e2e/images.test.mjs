@@ -204,6 +204,7 @@ describe("images, stickers and link cards", { timeout: 600_000 }, () => {
     ]);
     assert.equal(await A.getByTestId("attachment").count(), 2);
     await screenshot(A, "images-01-attached");
+    await expectAccessible(A, "composer-with-attachments");
     // the attached preview zooms, and Escape closes it
     await A.getByRole("button", { name: /View attached image 1/ }).click();
     await A.getByTestId("image-viewer").waitFor();
