@@ -402,6 +402,11 @@ describe("RoomSession", () => {
         ["text", "first"],
       ]);
       expect(saved()[0].local).toBeUndefined();
+      const writes = storage.writes;
+      const id2 = session.sendImages([blob("b"), blob("c")]);
+      up.calls[1].onResult(0, { ok: true, key: "kb" });
+      expect(storage.writes).toBe(writes); // progress of an upload is not stored
+      expect(saved().map((p) => p.clientId)).not.toContain(id2);
 
       // a reload while a caption's images were still uploading
       const storage2 = new FakeStorage();

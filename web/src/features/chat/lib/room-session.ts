@@ -115,6 +115,8 @@ export class RoomSession {
   private epoch = 0;
   /** The pending list last written to storage (written again only when it changes). */
   private persisted: PendingMessage[] | null = null;
+  /** What was last written there (undefined: nothing yet, null: removed). */
+  private savedJson: string | null | undefined = undefined;
   private rosterTimer: unknown = null;
   private notifyTimer: unknown = null;
   /** Image messages whose uploads are running now (by clientId). */
@@ -539,9 +541,12 @@ export class RoomSession {
     const storage = this.deps.storage;
     if (!storage) return;
     const saved = p.filter((x) => !awaitingUpload(x)).map(({ local: _local, ...rest }) => rest);
+    const json = saved.length === 0 ? null : JSON.stringify(saved);
+    if (json === this.savedJson) return; // an upload's progress changes nothing stored
     try {
-      if (saved.length === 0) storage.removeItem(this.storageKey);
-      else storage.setItem(this.storageKey, JSON.stringify(saved));
+      if (json === null) storage.removeItem(this.storageKey);
+      else storage.setItem(this.storageKey, json);
+      this.savedJson = json;
     } catch {
       /* storage full or disabled: the queue still lives in memory */
     }
