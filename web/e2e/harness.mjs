@@ -25,8 +25,11 @@ const LAUNCH_ARGS = [
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts the server; resolves with { baseUrl, stop } once the ready file names the port. */
-export async function startServer() {
+/**
+ * Starts the server; resolves with { baseUrl, stop } once the ready file names the port.
+ * `extraArgs` go after the common ones (a suite's own test-only flags).
+ */
+export async function startServer({ extraArgs = [] } = {}) {
   const bin = process.env.ROOMCHAT_BIN;
   if (!bin || !existsSync(bin)) throw new Error(`ROOMCHAT_BIN must name the server binary (got ${bin ?? "nothing"})`);
   if (!existsSync(path.join(distDir, "index.html"))) throw new Error(`build the client first: ${distDir}/index.html is missing`);
@@ -45,6 +48,7 @@ export async function startServer() {
     "--message-burst", "1000",
     "--signup-per-minute", "100000",
     "--signup-burst", "100000",
+    ...extraArgs,
   ];
   const logPath = path.join(dir, "server.log");
   const { openSync } = await import("node:fs");

@@ -1,16 +1,63 @@
-import { ArrowUp, Pencil, Reply, X } from "lucide-react";
+import { ArrowUp, ImagePlus, Pencil, Reply, X } from "lucide-react";
 import { useEffect, useImperativeHandle, useRef, useState } from "react";
 import { toast } from "sonner";
 import { Button } from "@/components/ui/button";
+import { StickerPicker } from "@/features/stickers/components/sticker-picker";
+import { acceptImages, MAX_IMAGE_BYTES, MAX_IMAGES } from "@/features/uploads/lib/image-upload";
 import { displayNameOf, useUserById } from "@/features/users/api/users";
-import { cn } from "@/lib/utils";
+import { cn, randomId } from "@/lib/utils";
 import type { Message } from "@/types/api";
 import { askNotificationPermissionOnce } from "../hooks/use-room-attention";
 import { insertMention } from "../lib/mentions";
 import { MAX_TEXT, snippetOf } from "../lib/room-session";
+import { BlobImage, ImageViewer } from "./image-viewer";
 import { useRoomCtx } from "./room-context";
 
-export type ChatInputHandle = { insertMention: (name: string) => void; focus: () => void };
+export type ChatInputHandle = {
+  insertMention: (name: string) => void;
+  focus: () => void;
+  /** Attaches images (a drop on the room): what is not an image, and past 10, is left out. */
+  addFiles: (files: File[]) => void;
+};
+
+type Attachment = { id: string; file: File };
+
+/** The picked images, 64 px each, before sending: a click zooms, ✕ removes. */
+function AttachmentStrip({ items, onRemove }: { items: Attachment[]; onRemove: (id: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const [shown, setShown] = useState<Attachment | null>(null);
+  return (
+    <>
+      <ul className="flex gap-2 overflow-x-auto px-3 pt-3" aria-label="Attached images" data-testid="attachments">
+        {items.map((a, i) => (
+          <li key={a.id} className="group/att relative size-16 shrink-0" data-testid="attachment">
+            <button
+              type="button"
+              className="block size-full overflow-hidden rounded-lg border bg-muted outline-none focus-visible:ring-[3px] focus-visible:ring-ring/50"
+              onClick={() => {
+                setShown(a);
+                setOpen(true);
+              }}
+              aria-label={`View attached image ${i + 1}${a.file.name ? ` (${a.file.name})` : ""}`}
+            >
+              <BlobImage blob={a.file} alt="" width={64} height={64} className="size-full object-cover" />
+            </button>
+            <button
+              type="button"
+              className="absolute -top-1.5 -right-1.5 hidden size-5 place-items-center rounded-full border bg-background text-muted-foreground shadow-sm group-focus-within/att:grid group-hover/att:grid hover:text-foreground focus-visible:ring-2 focus-visible:ring-ring [@media(hover:none)]:grid"
+              onClick={() => onRemove(a.id)}
+              aria-label={`Remove attached image ${i + 1}`}
+              data-testid="remove-attachment"
+            >
+              <X className="size-3" />
+            </button>
+          </li>
+        ))}
+      </ul>
+      <ImageViewer open={open} onOpenChange={setOpen} source={shown ? { blob: shown.file } : null} title={shown?.file.name || "Attached image"} />
+    </>
+  );
+}
 
 const draftKey = (roomId: string) => `roomchat.draft.${roomId}`;
 
@@ -65,7 +112,18 @@ export function ChatInput({
   const [text, setText] = useState(() => sessionStorage.getItem(draftKey(room.id)) ?? "");
   const [savedDraft, setSavedDraft] = useState<string | null>(null);
   const textareaRef = useRef<HTMLTextAreaElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
   const composing = useRef(false);
+  const [attachments, setAttachments] = useState<Attachment[]>([]);
+
+  const addFiles = (files: File[]) => {
+    if (files.length === 0) return;
+    const r = acceptImages(files, MAX_IMAGES - attachments.length);
+    if (r.notImages > 0) toast.error(r.notImages === 1 ? "Only images can be attached." : `${r.notImages} files were left out: only images can be attached.`);
+    if (r.tooLarge > 0) toast.error(`Images larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB cannot be sent.`);
+    if (r.overLimit > 0) toast.error(`You can only send up to ${MAX_IMAGES} images at a time.`);
+    if (r.accepted.length) setAttachments((cur) => [...cur, ...r.accepted.map((file) => ({ id: randomId(), file }))].slice(0, MAX_IMAGES));
+  };
 
   // Editing puts the message's text in the box; cancelling brings the draft back. Adjusted while
   // rendering when the edited message changes (no effect copying props into state).
@@ -115,6 +173,14 @@ export function ChatInput({
         });
       },
       focus: () => textareaRef.current?.focus(),
+      addFiles: (files: File[]) => {
+        if (editing) {
+          toast.error("Finish editing before attaching images.");
+          return;
+        }
+        addFiles(files);
+        textareaRef.current?.focus();
+      },
   }));
 
   // The server counts code points (an emoji is one), not UTF-16 units.
@@ -124,7 +190,20 @@ export function ChatInput({
 
   const submit = () => {
     const value = text.trim();
-    if (!value || tooLong) return;
+    if (tooLong) return;
+    if (!editing && attachments.length > 0) {
+      askNotificationPermissionOnce();
+      session.sendImages(
+        attachments.map((a) => a.file),
+        { replyTo: replyTo ?? undefined, caption: value || undefined },
+      );
+      setAttachments([]);
+      setText("");
+      onCancelReply();
+      onSent();
+      return;
+    }
+    if (!value) return;
     if (editing) {
       if (value === editing.text) return onCancelEdit();
       if (!session.edit(editing.seq, value)) {
@@ -166,14 +245,51 @@ export function ChatInput({
         ) : (
           replyTo && <ReplyBar message={replyTo} onCancel={onCancelReply} />
         )}
+        {attachments.length > 0 && !editing && <AttachmentStrip items={attachments} onRemove={(id) => setAttachments((cur) => cur.filter((a) => a.id !== id))} />}
         <div className="flex items-end gap-2 p-2">
-          {/* Image, sticker and call buttons come with their own issues and go here. */}
-          <div data-slot="composer-tools" className="contents" />
+          {/* The picker buttons (the call button comes with its own issue and goes here too). */}
+          <div data-slot="composer-tools" className="contents">
+            <input
+              ref={fileRef}
+              type="file"
+              accept="image/*"
+              multiple
+              className="hidden"
+              tabIndex={-1}
+              aria-label="Attach images"
+              data-testid="image-input"
+              onChange={(e) => {
+                addFiles([...(e.target.files ?? [])]);
+                e.target.value = ""; // picking the same file again fires again
+                textareaRef.current?.focus();
+              }}
+            />
+            <Button
+              type="button"
+              variant="ghost"
+              size="icon"
+              className="size-9 shrink-0 rounded-lg text-muted-foreground"
+              aria-label="Attach images"
+              title="Attach images"
+              disabled={!!editing}
+              onClick={() => fileRef.current?.click()}
+              data-testid="attach-button"
+            >
+              <ImagePlus className="size-5" />
+            </Button>
+            <StickerPicker
+              disabled={!!editing}
+              onPick={(key) => {
+                session.sendSticker(key);
+                onSent();
+              }}
+            />
+          </div>
           <textarea
             ref={textareaRef}
             value={text}
             rows={1}
-            placeholder={editing ? "Edit your message" : `Message ${room.name}`}
+            placeholder={editing ? "Edit your message" : attachments.length > 0 ? "Add a caption (optional)" : `Message ${room.name}`}
             aria-label={editing ? "Edit message" : "Message"}
             aria-describedby={editing || replyTo ? CONTEXT_ID : undefined}
             className="max-h-64 min-h-9 flex-1 resize-none bg-transparent px-2 py-2 text-base outline-none [field-sizing:content] placeholder:text-muted-foreground md:text-sm"
@@ -182,6 +298,14 @@ export function ChatInput({
               if (!editing && e.target.value) session.keystroke();
             }}
             onKeyDown={onKeyDown}
+            onPaste={(e) => {
+              if (editing) return;
+              const files = [...e.clipboardData.files].filter((f) => f.type.startsWith("image/"));
+              if (files.length === 0) return;
+              // A copied picture pastes as an attachment; text copied along with it still pastes.
+              if (!e.clipboardData.types.includes("text/plain")) e.preventDefault();
+              addFiles(files);
+            }}
             onCompositionStart={() => (composing.current = true)}
             onCompositionEnd={() => (composing.current = false)}
             onBlur={() => session.stopTyping()}
@@ -191,7 +315,7 @@ export function ChatInput({
             type="button"
             size="icon"
             className={cn("size-9 shrink-0 rounded-lg", editing && "bg-emerald-600 hover:bg-emerald-600/90")}
-            disabled={empty || tooLong}
+            disabled={(empty && (attachments.length === 0 || !!editing)) || tooLong}
             onClick={submit}
             aria-label={editing ? "Save edit" : "Send"}
             data-testid="send-button"

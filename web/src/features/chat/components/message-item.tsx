@@ -1,14 +1,19 @@
-import { memo, useId, useLayoutEffect, useRef, useSyncExternalStore } from "react";
+import { memo, useId, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
 import { toast } from "sonner";
-import { AlertCircle, Clock, Copy, Pencil, Reply, RotateCw, Trash2, X } from "lucide-react";
+import { AlertCircle, Clock, Copy, Pencil, Reply, RotateCw, Sticker, Trash2, X } from "lucide-react";
+import { saveSticker } from "@/features/stickers/api/stickers";
+import { copyImage } from "@/features/uploads/api/copy-image";
 import { useUserById, displayNameOf } from "@/features/users/api/users";
 import { Button } from "@/components/ui/button";
 import { ContextMenu, ContextMenuContent, ContextMenuItem, ContextMenuSeparator, ContextMenuTrigger } from "@/components/ui/context-menu";
 import { formatAbsolute, formatClock } from "@/lib/time-format";
 import { cn } from "@/lib/utils";
 import type { Message, ReplyRef } from "@/types/api";
-import type { PendingMessage } from "../lib/chat-state";
+import { awaitingUpload, type PendingMessage } from "../lib/chat-state";
 import { isEmojiOnly } from "../lib/emoji";
+import { singleUrl } from "../lib/linkify";
+import { LinkCard } from "./link-card";
+import { PendingImages, StoredImages } from "./message-images";
 import { MessageText } from "./message-text";
 import { useConnectionStatus, useRoomCtx, useRovingFocus } from "./room-context";
 
@@ -107,15 +112,19 @@ function MessageActions({ m, mine, canEdit, canDelete, authorName }: { m: Messag
   );
 }
 
-function PendingLabel() {
+function PendingLabel({ p }: { p: PendingMessage }) {
   const status = useConnectionStatus();
+  const text = awaitingUpload(p) ? "Uploading…" : p.after ? "Waiting for the images…" : status === "open" ? "Sending…" : "Waiting for connection";
   return (
     <span className="flex items-center gap-1" data-testid="pending-state">
       <Clock className="size-3" />
-      {status === "open" ? "Sending…" : "Waiting for connection"}
+      {text}
     </span>
   );
 }
+
+/** The image under a right-click or a long press, if any (tiles carry data-image-key). */
+const imageKeyAt = (target: EventTarget) => (target instanceof Element ? (target.closest<HTMLElement>("[data-image-key]")?.dataset.imageKey ?? null) : null);
 
 export const MessageItem = memo(function MessageItem({
   row,
@@ -133,6 +142,8 @@ export const MessageItem = memo(function MessageItem({
 }) {
   const { actions, names, me, room, session } = useRoomCtx();
   const roving = useRovingFocus();
+  // Which image the context menu is for (null: the message itself).
+  const [menuImage, setMenuImage] = useState<string | null>(null);
   const tabbable = useSyncExternalStore(roving.subscribe, () => roving.tabbable === row.key);
   const labelId = useId();
   const bodyId = useId();
@@ -144,7 +155,9 @@ export const MessageItem = memo(function MessageItem({
   const emoji = !deleted && isEmojiOnly(text);
   const canDelete = !!m && !deleted && (mine || room.role === "owner");
   const canEdit = !!m && !deleted && mine && m.kind === "text";
-  const state = deleted ? "deleted" : p?.error ? "not sent" : p ? "sending" : m?.editedAt ? "edited" : "";
+  const image = !deleted && (m ?? p)?.kind === "image";
+  const linkUrl = m && !deleted && m.kind === "text" ? singleUrl(text) : null;
+  const state = deleted ? "deleted" : p?.error ? "not sent" : p && awaitingUpload(p) ? "uploading" : p ? "sending" : m?.editedAt ? "edited" : "";
   const label = [authorName, formatClock(row.createdAt), replyTo && !deleted ? "reply" : "", state].filter(Boolean).join(", ");
 
   const radius = mine
@@ -161,7 +174,7 @@ export const MessageItem = memo(function MessageItem({
       <div
         className={cn(
           "relative min-w-0 max-w-full text-[0.9375rem] leading-relaxed select-text",
-          emoji ? "px-1" : cn("px-3 py-1.5", radius, mine ? "bg-bubble-mine text-bubble-mine-foreground" : "bg-bubble"),
+          emoji ? "px-1" : cn(image ? "p-1" : "px-3 py-1.5", radius, mine ? "bg-bubble-mine text-bubble-mine-foreground" : "bg-bubble"),
           deleted && "bg-transparent italic text-muted-foreground ring-1 ring-border",
           p && !p.error && "opacity-70",
           p?.error && "ring-2 ring-destructive",
@@ -173,8 +186,11 @@ export const MessageItem = memo(function MessageItem({
         {deleted ? (
           <span data-testid="deleted">This message was deleted</span>
         ) : m?.kind === "image" ? (
-          // Images come with their own issue; until then a clean, honest placeholder.
-          <span className="text-sm opacity-80">🖼️ {m.images?.length ?? 1} image{(m.images?.length ?? 1) > 1 ? "s" : ""}</span>
+          <StoredImages message={m} authorName={authorName} />
+        ) : p?.kind === "image" ? (
+          <PendingImages pending={p} />
+        ) : linkUrl ? (
+          <LinkCard url={linkUrl} fallback={<MessageText text={text ?? ""} names={names} myName={me.displayName} mine={mine} />} />
         ) : (
           <MessageText text={text ?? ""} names={names} myName={me.displayName} mine={mine && !emoji} />
         )}
@@ -182,7 +198,7 @@ export const MessageItem = memo(function MessageItem({
       {(last && !p?.error) || (p && !p.error) || m?.editedAt ? (
         <div className="flex h-4 items-center gap-1.5 px-1 text-[11px] text-muted-foreground">
           {m?.editedAt && !deleted && <span>edited</span>}
-          {p && !p.error && <PendingLabel />}
+          {p && !p.error && <PendingLabel p={p} />}
           {m && (
             <time dateTime={new Date(row.createdAt).toISOString()} title={formatAbsolute(row.createdAt)}>
               {formatClock(row.createdAt)}
@@ -238,15 +254,33 @@ export const MessageItem = memo(function MessageItem({
   const menu = !!m && !deleted;
   return (
     <ContextMenu>
-      <ContextMenuTrigger asChild disabled={!menu}>
+      <ContextMenuTrigger
+        asChild
+        disabled={!menu}
+        // Runs before Radix opens the menu (a right-click, the menu key, or a long press on touch).
+        onContextMenu={(e) => setMenuImage(imageKeyAt(e.target))}
+        onPointerDown={(e) => e.pointerType !== "mouse" && setMenuImage(imageKeyAt(e.target))}
+      >
         <div {...rowProps}>{content}</div>
       </ContextMenuTrigger>
       {menu && (
-        <ContextMenuContent className="w-44">
+        <ContextMenuContent className="w-48">
           <ContextMenuItem onSelect={() => actions.reply(m)}>
             <Reply />
             Reply
           </ContextMenuItem>
+          {menuImage && (
+            <>
+              <ContextMenuItem onSelect={() => void copyImage(menuImage)}>
+                <Copy />
+                Copy image
+              </ContextMenuItem>
+              <ContextMenuItem onSelect={() => void saveSticker(menuImage)}>
+                <Sticker />
+                Save to stickers
+              </ContextMenuItem>
+            </>
+          )}
           {m.kind === "text" && (
             <ContextMenuItem onSelect={() => copyText(m, document.getElementById(`msg-${m.seq}`))}>
               <Copy />

@@ -336,7 +336,9 @@ export function MessageList({
           variant="secondary"
           onClick={() => scrollToBottom(true)}
           className="absolute right-4 bottom-3 size-10 rounded-full border shadow-lg"
-          aria-label={unread > 0 ? `Jump to the latest messages (${unread} new)` : "Jump to the latest messages"}
+          // The visible count is part of the name (axe: label-content-name-mismatch; a count in
+          // parentheses does not count as part of it).
+          aria-label={unread > 0 ? `Jump to the latest messages, ${unread > 99 ? "99+" : unread} new` : "Jump to the latest messages"}
           data-testid="jump-to-bottom"
         >
           <ChevronDown className="size-5" />

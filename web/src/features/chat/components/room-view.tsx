@@ -112,6 +112,9 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
   const [searchOpen, setSearchOpen] = useState(false);
   const listRef = useRef<MessageListHandle | null>(null);
   const inputRef = useRef<ChatInputHandle | null>(null);
+  // Files dragged over the room: a drop attaches the images (dragenter/leave fire per child).
+  const dragDepth = useRef(0);
+  const [dragging, setDragging] = useState(false);
 
   // The room went away for good.
   const ended = snap.ended;
@@ -215,8 +218,40 @@ function ConnectedRoom({ room, me }: { room: Room; me: User }) {
     }
   };
 
+  const hasFiles = (e: React.DragEvent) => e.dataTransfer.types.includes("Files");
+  const dropHandlers = {
+    onDragEnter: (e: React.DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      dragDepth.current++;
+      setDragging(true);
+    },
+    onDragOver: (e: React.DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+    },
+    onDragLeave: (e: React.DragEvent) => {
+      if (!hasFiles(e)) return;
+      dragDepth.current = Math.max(0, dragDepth.current - 1);
+      if (dragDepth.current === 0) setDragging(false);
+    },
+    onDrop: (e: React.DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      dragDepth.current = 0;
+      setDragging(false);
+      inputRef.current?.addFiles([...e.dataTransfer.files]);
+    },
+  };
+
   const body = (
-    <div className="flex h-full min-h-0 flex-col bg-background" data-testid="room-view">
+    <div className="relative flex h-full min-h-0 flex-col bg-background" data-testid="room-view" {...dropHandlers}>
+      {dragging && (
+        <div className="pointer-events-none absolute inset-2 z-40 grid place-items-center rounded-xl border-2 border-dashed border-primary bg-background/85" data-testid="drop-overlay">
+          <p className="text-sm font-medium">Drop images to attach them</p>
+        </div>
+      )}
       <RoomHeader onMembers={() => setMembersOpen(true)} onSearch={() => setSearchOpen(true)} onPip={pip.supported ? () => void pip.open() : undefined} inPip={!!pip.pipWindow} />
       {snap.chat.loaded ? (
         <MessageList

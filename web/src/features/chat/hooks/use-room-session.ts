@@ -2,6 +2,7 @@ import { useEffect, useEffectEvent, useState, useSyncExternalStore } from "react
 import { toast } from "sonner";
 import { useRoomCacheUpdate } from "@/features/rooms/api/rooms";
 import { useSettings } from "@/features/settings/lib/settings-store";
+import { uploadImagesInBrowser } from "@/features/uploads/api/uploads";
 import { primeUser } from "@/features/users/api/users";
 import { api } from "@/lib/api-client";
 import { tabId } from "@/lib/tab-id";
@@ -17,7 +18,7 @@ function browserStorage(): RoomSessionDeps["storage"] {
   }
 }
 
-/** The browser's location, localStorage, the app's HTTP client and a real WebSocket. */
+/** The browser's location, localStorage, the app's HTTP client, a real WebSocket and uploads. */
 export function browserSessionDeps(): RoomSessionDeps {
   return {
     location: window.location,
@@ -25,6 +26,7 @@ export function browserSessionDeps(): RoomSessionDeps {
     http: api,
     createSocket: (options) => new RoomSocket(options),
     tabId: tabId(),
+    uploadImages: uploadImagesInBrowser,
   };
 }
 

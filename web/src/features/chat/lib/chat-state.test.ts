@@ -11,9 +11,15 @@ import {
   emptyChat,
   failPending,
   findMessage,
+  awaitingUpload,
+  finishUpload,
   mergeMessages,
   retryPending,
+  settleImage,
+  startUpload,
+  updatePending,
   type ChatState,
+  type PendingMessage,
 } from "./chat-state";
 
 const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
@@ -186,5 +192,53 @@ describe("merging cost and identity", () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe("image messages on their way", () => {
+  const file = new Blob(["x"]);
+  const sending = (): PendingMessage => ({
+    clientId: "c1",
+    kind: "image",
+    text: "",
+    createdAt: 1,
+    local: [
+      { file, state: "uploading" },
+      { file, state: "uploading" },
+    ],
+  });
+
+  it("settles images one by one and becomes ready with its keys in order", () => {
+    let p = settleImage(sending(), 1, { ok: true, key: "k2" });
+    expect(finishUpload(p)).toBe(p); // still uploading
+    p = finishUpload(settleImage(p, 0, { ok: true, key: "k1" }));
+    expect(p.images).toEqual(["k1", "k2"]);
+    expect(awaitingUpload(p)).toBe(false);
+    expect(p.local?.[0].file).toBe(file); // kept for display
+  });
+
+  it("fails as a whole when one image failed, and a new attempt only resets the failed ones", () => {
+    let p = finishUpload(settleImage(settleImage(sending(), 0, { ok: true, key: "k1" }), 1, { ok: false, error: "too big" }));
+    expect(p.error).toEqual({ code: "upload_failed", message: "1 of 2 images could not be uploaded: too big" });
+    expect(awaitingUpload(p)).toBe(true);
+    p = startUpload(p);
+    expect(p.error).toBeUndefined();
+    expect(p.local?.map((l) => [l.state, l.key])).toEqual([
+      ["done", "k1"],
+      ["uploading", undefined],
+    ]);
+  });
+
+  it("ignores a result for an image that is not uploading (late or repeated)", () => {
+    const p = settleImage(sending(), 0, { ok: true, key: "k1" });
+    expect(settleImage(p, 0, { ok: false, error: "late" })).toBe(p);
+    expect(settleImage(p, 5, { ok: true, key: "x" })).toBe(p);
+  });
+
+  it("updatePending returns the state itself when nothing changed", () => {
+    const state: ChatState = { ...emptyChat, pending: [sending()] };
+    expect(updatePending(state, "other", () => sending())).toBe(state);
+    expect(updatePending(state, "c1", (p) => p)).toBe(state);
+    expect(updatePending(state, "c1", (p) => ({ ...p, text: "t" })).pending[0].text).toBe("t");
   });
 });

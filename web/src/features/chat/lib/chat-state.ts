@@ -3,9 +3,28 @@
 // echoes from other tabs, catch-up after reconnect and history pages.
 import type { Message, ReplyRef } from "@/types/api";
 
+/** One image of an image message being sent from here: the picked file and its upload. */
+export type LocalImage = {
+  /** The file as picked (in memory only: never written to storage). */
+  file?: Blob;
+  state: "uploading" | "done" | "failed";
+  /** The storage key, once the server has the bytes. */
+  key?: string;
+  error?: string;
+};
+
 export type PendingMessage = {
   clientId: string;
+  /** Absent on text messages (and on entries stored before images existed). */
+  kind?: "text" | "image";
+  /** "" for image messages. */
   text: string;
+  /** Image messages: the keys, set once every image is stored; only then the frame is sent. */
+  images?: string[];
+  /** Image messages picked in this tab: the files and how their uploads went. */
+  local?: LocalImage[];
+  /** A caption: it is sent right after the image message with this clientId, never before. */
+  after?: string;
   replyToSeq?: number;
   /** Local snapshot of the quoted message, for display until the server's arrives. */
   replyTo?: ReplyRef;
@@ -234,6 +253,48 @@ export function retryPending(state: ChatState, clientId: string): ChatState {
 export function removePending(state: ChatState, clientId: string): ChatState {
   return { ...state, pending: state.pending.filter((p) => p.clientId !== clientId) };
 }
+
+/** Replaces one pending entry by what `fn` makes of it (the state itself when it is not there). */
+export function updatePending(state: ChatState, clientId: string, fn: (p: PendingMessage) => PendingMessage): ChatState {
+  let changed = false;
+  const pending = state.pending.map((p) => {
+    if (p.clientId !== clientId) return p;
+    const next = fn(p);
+    if (next !== p) changed = true;
+    return next;
+  });
+  return changed ? { ...state, pending } : state;
+}
+
+/** The images that are not stored yet go (back) to uploading; the message's error is cleared. */
+export function startUpload(p: PendingMessage): PendingMessage {
+  if (!p.local) return p;
+  return { ...p, error: undefined, local: p.local.map((l) => (l.state === "done" ? l : { file: l.file, state: "uploading" })) };
+}
+
+/** One image's upload settled. */
+export function settleImage(p: PendingMessage, index: number, r: { ok: true; key: string } | { ok: false; error: string }): PendingMessage {
+  if (!p.local || !p.local[index] || p.local[index].state !== "uploading") return p;
+  const local = [...p.local];
+  local[index] = r.ok ? { file: local[index].file, state: "done", key: r.key } : { file: local[index].file, state: "failed", error: r.error };
+  return { ...p, local };
+}
+
+/**
+ * After every upload of the message settled: ready (its keys are set, the frame can go) or
+ * failed (with a message-level error that offers Retry). Still uploading: unchanged.
+ */
+export function finishUpload(p: PendingMessage): PendingMessage {
+  if (!p.local || p.local.some((l) => l.state === "uploading")) return p;
+  const failed = p.local.filter((l) => l.state === "failed");
+  if (failed.length === 0) return { ...p, images: p.local.map((l) => l.key!), error: undefined };
+  const n = p.local.length;
+  const what = n === 1 ? "The image could not be uploaded" : `${failed.length} of ${n} images could not be uploaded`;
+  return { ...p, error: { code: "upload_failed", message: `${what}: ${failed[0].error ?? "unknown error"}` } };
+}
+
+/** Whether this entry is still waiting for its images to be stored. */
+export const awaitingUpload = (p: PendingMessage): boolean => p.kind === "image" && !p.images;
 
 export const oldestSeq = (s: ChatState): number | undefined => s.messages[0]?.seq;
 export const findMessage = (s: ChatState, seq: number): Message | undefined => {

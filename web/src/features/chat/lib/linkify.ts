@@ -50,10 +50,32 @@ export function segmentText(text: string, names: Iterable<string> = []): Segment
   return out;
 }
 
-/** True when the whole (trimmed) text is one URL: the place where a link card goes. */
+/** A whole message that is one URL (no brackets, braces, pipes, carets or backticks in it). */
+const SINGLE_URL_RE = /^https?:\/\/[^\s<>[\]{}|^`"]+$/i;
+
+/**
+ * The URL when the whole (trimmed) text is one URL: the place where a link card goes. Trailing
+ * punctuation (.,;:!? and quotes) and an unbalanced ")" are not part of it: "see this:" style
+ * endings still get a card for the URL itself.
+ */
 export function singleUrl(text: string | undefined): string | null {
   if (!text) return null;
   const t = text.trim();
-  const urls = findUrls(t);
-  return urls.length === 1 && urls[0].start === 0 && urls[0].end === t.length ? urls[0].href : null;
+  if (!SINGLE_URL_RE.test(t)) return null;
+  const url = trimUrl(t);
+  try {
+    const u = new URL(url);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The host a link card names ("www." dropped). */
+export function domainOf(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^www\./, "");
+  } catch {
+    return url;
+  }
 }

@@ -3,7 +3,7 @@ import { ApiError } from "@/lib/api-client";
 import { RoomSocket } from "@/lib/ws-client";
 import type { Message, Room, User } from "@/types/api";
 import { FakeWs } from "@/test/fake-web-socket";
-import { RoomSession, type RoomSessionDeps } from "./room-session";
+import { RoomSession, type ImageUploadResult, type RoomSessionDeps } from "./room-session";
 
 /** An in-memory Storage that counts its writes. */
 class FakeStorage {
@@ -59,7 +59,7 @@ const welcome = (messages: Message[], extra: object = {}) => ({
 
 const flushPromises = () => new Promise<void>((r) => setTimeout(r, 0));
 
-function setup(opts: { storage?: FakeStorage; location?: { protocol: string; host: string } } = {}) {
+function setup(opts: { storage?: FakeStorage; location?: { protocol: string; host: string }; uploadImages?: RoomSessionDeps["uploadImages"] } = {}) {
   FakeWs.all = [];
   let now = 0;
   let id = 0;
@@ -94,6 +94,7 @@ function setup(opts: { storage?: FakeStorage; location?: { protocol: string; hos
     createSocket: (o) =>
       new RoomSocket({ ...o, WebSocketImpl: FakeWs, setTimeout: setT, clearTimeout: clear, now: () => now, random: () => 0.5, isOnline: () => true }),
     tabId: "tab 1",
+    uploadImages: opts.uploadImages,
     setTimeout: setT,
     clearTimeout: clear,
     setInterval: setI,
@@ -288,6 +289,188 @@ describe("RoomSession", () => {
       advance(16);
       expect(session.getSnapshot().chat.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
       expect(notifications()).toBe(1);
+    });
+  });
+  describe("images", () => {
+    /** An uploader the test settles by hand, file by file. */
+    class FakeUploader {
+      calls: { files: Blob[]; onResult: (i: number, r: ImageUploadResult) => void; done: (r: ImageUploadResult[]) => void }[] = [];
+      upload = (files: Blob[], onResult: (i: number, r: ImageUploadResult) => void) =>
+        new Promise<ImageUploadResult[]>((done) => this.calls.push({ files, onResult, done }));
+      /** Settles call `n` with keys (strings) or errors ({ error }). */
+      settle(n: number, outcome: (string | { error: string })[]) {
+        const rs = outcome.map<ImageUploadResult>((o) => (typeof o === "string" ? { ok: true, key: o } : { ok: false, error: o.error }));
+        rs.forEach((r, i) => this.calls[n].onResult(i, r));
+        this.calls[n].done(rs);
+      }
+    }
+    const blob = (s: string) => new Blob([s]);
+    const pendingOf = (session: RoomSession, clientId: string) => session.getSnapshot().chat.pending.find((p) => p.clientId === clientId)!;
+
+    it("shows the images at once, uploads, then sends the image message and its caption in that order", async () => {
+      const up = new FakeUploader();
+      const { session, connect, last } = setup({ uploadImages: up.upload });
+      connect();
+      const a = blob("a");
+      const id = session.sendImages([a, blob("b")], { replyTo: msg(2), caption: "look" });
+      const [img, cap] = session.getSnapshot().chat.pending;
+      expect(img).toMatchObject({ clientId: id, kind: "image", text: "" });
+      expect(img.local?.map((l) => l.state)).toEqual(["uploading", "uploading"]);
+      expect(img.local?.[0].file).toBe(a);
+      expect(img.replyToSeq).toBeUndefined(); // the caption carries the reply
+      expect(cap).toMatchObject({ text: "look", after: id, replyToSeq: 2 });
+      expect(last().sends).toEqual([]);
+      expect(up.calls[0].files).toHaveLength(2);
+      up.calls[0].onResult(1, { ok: true, key: "k2" });
+      expect(pendingOf(session, id).local?.map((l) => l.state)).toEqual(["uploading", "done"]);
+      up.settle(0, ["k1", "k2"]);
+      await flushPromises();
+      expect(last().sends).toEqual([
+        { type: "send", clientId: id, kind: "image", images: ["k1", "k2"] },
+        { type: "send", clientId: cap.clientId, kind: "text", text: "look", replyToSeq: 2 },
+      ]);
+    });
+
+    it("puts the reply on the image message when there is no caption", async () => {
+      const up = new FakeUploader();
+      const { session, connect, last } = setup({ uploadImages: up.upload });
+      connect();
+      const id = session.sendImages([blob("a")], { replyTo: msg(1) });
+      expect(session.getSnapshot().chat.pending).toHaveLength(1);
+      up.settle(0, ["k1"]);
+      await flushPromises();
+      expect(last().sends).toEqual([{ type: "send", clientId: id, kind: "image", images: ["k1"], replyToSeq: 1 }]);
+    });
+
+    it("a failed upload fails the message; Retry uploads only what failed and sends with the same clientId", async () => {
+      const up = new FakeUploader();
+      const { session, connect, last } = setup({ uploadImages: up.upload });
+      connect();
+      const b = blob("b");
+      const id = session.sendImages([blob("a"), b, blob("c")], { caption: "three" });
+      up.settle(0, ["k1", { error: "The upload link expired or was refused." }, "k3"]);
+      await flushPromises();
+      const failed = pendingOf(session, id);
+      expect(failed.error).toEqual({ code: "upload_failed", message: "1 of 3 images could not be uploaded: The upload link expired or was refused." });
+      expect(failed.local?.map((l) => l.state)).toEqual(["done", "failed", "done"]);
+      expect(last().sends).toEqual([]); // neither the images nor the caption
+      session.retry(id);
+      expect(pendingOf(session, id).error).toBeUndefined();
+      expect(up.calls[1].files).toEqual([b]);
+      up.settle(1, ["k2"]);
+      await flushPromises();
+      expect(last().sends.map((f) => [f.clientId === id, f.kind, f.images ?? f.text])).toEqual([
+        [true, "image", ["k1", "k2", "k3"]],
+        [false, "text", "three"],
+      ]);
+      last().frame({ type: "ack", clientId: id, message: msg(3, { author: { kind: "user", userId: "me" }, kind: "image", images: ["k1", "k2", "k3"], text: undefined }) });
+      expect(session.getSnapshot().chat.pending.map((p) => p.text)).toEqual(["three"]);
+    });
+
+    it("an uploader that throws fails every image with its words", async () => {
+      const { session, connect } = setup({ uploadImages: () => Promise.reject(new Error("offline")) });
+      connect();
+      const id = session.sendImages([blob("a")]);
+      await flushPromises();
+      expect(pendingOf(session, id).error?.message).toBe("The image could not be uploaded: offline");
+    });
+
+    it("discarding an image message drops the caption waiting for it", async () => {
+      const up = new FakeUploader();
+      const { session, connect, last } = setup({ uploadImages: up.upload });
+      connect();
+      const id = session.sendImages([blob("a")], { caption: "gone too" });
+      session.discard(id);
+      expect(session.getSnapshot().chat.pending).toEqual([]);
+      up.settle(0, ["k1"]);
+      await flushPromises();
+      expect(last().sends).toEqual([]);
+    });
+
+    it("stores image messages once their images are stored, without the files; a caption whose images were lost comes back failed", async () => {
+      const up = new FakeUploader();
+      const storage = new FakeStorage();
+      const { session, connect } = setup({ uploadImages: up.upload, storage });
+      connect();
+      session.sendImages([blob("a")], { caption: "first" });
+      const saved = () => JSON.parse(storage.getItem("roomchat.pending.me.r1") ?? "[]") as Record<string, unknown>[];
+      expect(saved().map((p) => p.text)).toEqual(["first"]); // the image message cannot survive a reload yet
+      up.settle(0, ["k1"]);
+      await flushPromises();
+      expect(saved().map((p) => [p.kind ?? "text", p.images ?? p.text])).toEqual([
+        ["image", ["k1"]],
+        ["text", "first"],
+      ]);
+      expect(saved()[0].local).toBeUndefined();
+      const writes = storage.writes;
+      const id2 = session.sendImages([blob("b"), blob("c")]);
+      up.calls[1].onResult(0, { ok: true, key: "kb" });
+      expect(storage.writes).toBe(writes); // progress of an upload is not stored
+      expect(saved().map((p) => p.clientId)).not.toContain(id2);
+
+      // a reload while a caption's images were still uploading
+      const storage2 = new FakeStorage();
+      storage2.setItem("roomchat.pending.me.r1", JSON.stringify([{ clientId: "cap", text: "orphan", after: "img", createdAt: 1 }]));
+      const s2 = setup({ storage: storage2 });
+      s2.connect();
+      expect(s2.session.getSnapshot().chat.pending[0].error?.code).toBe("images_lost");
+      expect(s2.last().sends).toEqual([]);
+      s2.session.retry("cap");
+      expect(s2.last().sends).toEqual([{ type: "send", clientId: "cap", kind: "text", text: "orphan" }]);
+    });
+
+    it("restores stored image messages and their captions in order", () => {
+      const storage = new FakeStorage();
+      storage.setItem(
+        "roomchat.pending.me.r1",
+        JSON.stringify([
+          { clientId: "img", kind: "image", text: "", images: ["k1"], createdAt: 1 },
+          { clientId: "cap", text: "hi", after: "img", createdAt: 1 },
+          { clientId: "bad", kind: "image", text: "", createdAt: 1 },
+        ]),
+      );
+      const { session, connect, last } = setup({ storage });
+      connect();
+      expect(session.getSnapshot().chat.pending.map((p) => p.clientId)).toEqual(["img", "cap"]);
+      expect(last().sends).toEqual([
+        { type: "send", clientId: "img", kind: "image", images: ["k1"] },
+        { type: "send", clientId: "cap", kind: "text", text: "hi" },
+      ]);
+    });
+
+    it("sends a sticker as an image message with its key: no upload, no reply", () => {
+      const up = new FakeUploader();
+      const { session, connect, last } = setup({ uploadImages: up.upload });
+      connect();
+      const id = session.sendSticker("abc");
+      expect(up.calls).toHaveLength(0);
+      expect(last().sends).toEqual([{ type: "send", clientId: id, kind: "image", images: ["abc"] }]);
+    });
+
+    it("an upload that ended while stopped leaves the message failed, ready to retry", async () => {
+      const up = new FakeUploader();
+      const { session, connect, last } = setup({ uploadImages: up.upload });
+      connect();
+      const id = session.sendImages([blob("a")]);
+      session.stop();
+      up.settle(0, ["k1"]);
+      await flushPromises();
+      session.start();
+      last().open();
+      last().frame(welcome([msg(1), msg(2)]));
+      expect(pendingOf(session, id).error?.message).toBe("The image could not be uploaded: The upload was interrupted.");
+      session.retry(id);
+      up.settle(1, ["k1"]);
+      await flushPromises();
+      expect(last().sends).toEqual([{ type: "send", clientId: id, kind: "image", images: ["k1"] }]);
+    });
+
+    it("without an uploader, image messages fail with a clear error", async () => {
+      const { session, connect } = setup();
+      connect();
+      const id = session.sendImages([blob("a")]);
+      await flushPromises();
+      expect(pendingOf(session, id).error?.message).toBe("The image could not be uploaded: Image uploads are not available here.");
     });
   });
 });

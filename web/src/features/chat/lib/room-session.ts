@@ -5,7 +5,7 @@
 import { isApiError } from "@/lib/api-client";
 import { randomId } from "@/lib/utils";
 import type { ConnectionStatus, RoomSocket, RoomSocketOptions } from "@/lib/ws-client";
-import type { CallState, Message, PresenceEntry, ReplyRef, Room, ServerFrame, User } from "@/types/api";
+import type { CallState, Message, PresenceEntry, ReplyRef, Room, SendFrame, ServerFrame, User } from "@/types/api";
 import {
   addPending,
   applyAck,
@@ -16,8 +16,13 @@ import {
   applyWelcome,
   emptyChat,
   failPending,
+  awaitingUpload,
+  finishUpload,
   removePending,
   retryPending,
+  settleImage,
+  startUpload,
+  updatePending,
   type ChatState,
   type PendingMessage,
 } from "./chat-state";
@@ -28,6 +33,8 @@ export const MAX_TEXT = 4000;
 const NOTIFY_BATCH_MS = 16;
 
 export type Ended = { code: number; reason: string };
+
+export type ImageUploadResult = { ok: true; key: string } | { ok: false; error: string };
 
 export type RoomSnapshot = {
   chat: ChatState;
@@ -55,6 +62,11 @@ export type RoomSessionDeps = {
   createSocket: (options: RoomSocketOptions) => RoomSocket;
   /** This tab's id (the socket's `tab` query parameter). */
   tabId: string;
+  /**
+   * Converts, hashes and uploads images (features/uploads): one result per file, in order, and
+   * each as soon as it is settled. Absent: image messages fail with a clear error.
+   */
+  uploadImages?: (files: Blob[], onResult: (index: number, r: ImageUploadResult) => void) => Promise<ImageUploadResult[]>;
   /** The render batching timer (default: the global setTimeout). */
   setTimeout?: (fn: () => void, ms: number) => unknown;
   clearTimeout?: (id: unknown) => void;
@@ -69,6 +81,11 @@ export type RoomSessionEvents = {
   onError?: (code: string, message: string) => void;
   onRoomUpdated?: (room: Room) => void;
 };
+
+const replyFields = (replyTo?: Message): Pick<PendingMessage, "replyToSeq" | "replyTo"> =>
+  replyTo
+    ? { replyToSeq: replyTo.seq, replyTo: { seq: replyTo.seq, authorId: replyTo.author.userId, kind: replyTo.kind, snippet: snippetOf(replyTo) } }
+    : {};
 
 export const snippetOf = (m: Pick<Message, "kind" | "text" | "images">): string =>
   m.kind === "image" ? (m.images && m.images.length > 1 ? `🖼️ ×${m.images.length}` : "🖼️ Image") : (m.text ?? "").slice(0, 100);
@@ -98,8 +115,12 @@ export class RoomSession {
   private epoch = 0;
   /** The pending list last written to storage (written again only when it changes). */
   private persisted: PendingMessage[] | null = null;
+  /** What was last written there (undefined: nothing yet, null: removed). */
+  private savedJson: string | null | undefined = undefined;
   private rosterTimer: unknown = null;
   private notifyTimer: unknown = null;
+  /** Image messages whose uploads are running now (by clientId). */
+  private readonly uploading = new Set<string>();
 
   constructor(roomId: string, meId: string, deps: RoomSessionDeps) {
     this.roomId = roomId;
@@ -187,6 +208,7 @@ export class RoomSession {
     this.running = true;
     this.epoch++;
     this.restorePending();
+    this.failInterruptedUploads();
     if (this.snap.ended) return; // 4401/4403/4404 are final: no new socket
     this.socket.start();
     this.rosterTimer = this.timers.setInterval(() => this.refreshTyping(), 2000);
@@ -345,33 +367,129 @@ export class RoomSession {
   // ---- user actions ------------------------------------------------------------------------
   /** Sends a text message. Returns its clientId. Works offline: it is queued and sent later. */
   sendText(text: string, replyTo?: Message): string {
-    const clientId = randomId();
-    const p: PendingMessage = {
-      clientId,
-      text,
-      createdAt: Date.now(),
-      replyToSeq: replyTo?.seq,
-      replyTo: replyTo
-        ? { seq: replyTo.seq, authorId: replyTo.author.userId, kind: replyTo.kind, snippet: snippetOf(replyTo) }
-        : undefined,
-    };
+    const p: PendingMessage = { clientId: randomId(), text, createdAt: Date.now(), ...replyFields(replyTo) };
     this.setChat((c) => addPending(c, p));
     this.typingSender.stop();
     this.socket.enqueue(this.frameOf(p));
+    return p.clientId;
+  }
+
+  /**
+   * Sends images: shown at once from the local files, uploaded (converted, hashed, stored), then
+   * sent as one image message. A caption is its own text message, sent right after the images
+   * and carrying the reply (without a caption the image message carries it). Returns the image
+   * message's clientId. A failed upload leaves the message failed with Retry (same clientId).
+   */
+  sendImages(files: Blob[], opts: { replyTo?: Message; caption?: string } = {}): string {
+    const clientId = randomId();
+    const caption = opts.caption?.trim();
+    const now = Date.now();
+    const p: PendingMessage = {
+      clientId,
+      kind: "image",
+      text: "",
+      local: files.map((file) => ({ file, state: "uploading" })),
+      createdAt: now,
+      ...(caption ? {} : replyFields(opts.replyTo)),
+    };
+    this.setChat((c) => addPending(c, p));
+    if (caption) {
+      const cap: PendingMessage = { clientId: randomId(), text: caption, createdAt: now, after: clientId, ...replyFields(opts.replyTo) };
+      this.setChat((c) => addPending(c, cap));
+    }
+    this.typingSender.stop();
+    void this.upload(clientId);
     return clientId;
   }
 
+  /** Sends a stored image (a sticker) as an image message: nothing to upload, no reply. */
+  sendSticker(key: string): string {
+    const p: PendingMessage = { clientId: randomId(), kind: "image", text: "", images: [key], createdAt: Date.now() };
+    this.setChat((c) => addPending(c, p));
+    this.socket.enqueue(this.frameOf(p));
+    return p.clientId;
+  }
+
+  /** Uploads what is not stored yet of an image message; sends it (and its caption) when all is. */
+  private async upload(clientId: string) {
+    const p = this.findPending(clientId);
+    if (!p?.local || this.uploading.has(clientId)) return;
+    const todo = p.local.flatMap((l, i) => (l.state === "done" ? [] : [i]));
+    this.setChat((c) => updatePending(c, clientId, startUpload));
+    const upload = this.deps.uploadImages;
+    const files = todo.map((i) => p.local![i].file);
+    if (!upload || files.some((f) => !f)) {
+      const error = upload ? "The picked file is no longer available." : "Image uploads are not available here.";
+      for (const i of todo) this.setChat((c) => updatePending(c, clientId, (x) => settleImage(x, i, { ok: false, error })));
+      this.setChat((c) => updatePending(c, clientId, finishUpload));
+      return;
+    }
+    this.uploading.add(clientId);
+    try {
+      const results = await upload(files as Blob[], (j, r) => this.setChat((c) => updatePending(c, clientId, (x) => settleImage(x, todo[j], r))));
+      // Whatever onResult missed (an uploader that reports only at the end).
+      results.forEach((r, j) => this.setChat((c) => updatePending(c, clientId, (x) => settleImage(x, todo[j], r))));
+    } catch (e) {
+      const error = e instanceof Error && e.message ? e.message : "The upload failed.";
+      for (const i of todo) this.setChat((c) => updatePending(c, clientId, (x) => settleImage(x, i, { ok: false, error })));
+    } finally {
+      this.uploading.delete(clientId);
+    }
+    this.setChat((c) => updatePending(c, clientId, finishUpload));
+    const done = this.findPending(clientId);
+    if (this.running && done?.images) this.dispatch(done);
+  }
+
+  /** Puts a ready message on the socket, then the captions that waited for it. */
+  private dispatch(p: PendingMessage) {
+    this.socket.enqueue(this.frameOf(p));
+    for (const cap of this.snap.chat.pending.filter((x) => x.after === p.clientId)) {
+      this.setChat((c) => updatePending(c, cap.clientId, (x) => ({ ...x, after: undefined })));
+      if (!cap.error) this.socket.enqueue(this.frameOf(cap));
+    }
+  }
+
+  /** Image messages left "uploading" by an upload that ended while the session was stopped. */
+  private failInterruptedUploads() {
+    for (const p of this.snap.chat.pending) {
+      if (!p.local?.some((l) => l.state === "uploading") || this.uploading.has(p.clientId)) continue;
+      const error = "The upload was interrupted.";
+      this.setChat((c) =>
+        updatePending(c, p.clientId, (x) => finishUpload({ ...x, local: x.local!.map((l) => (l.state === "uploading" ? { ...l, state: "failed", error } : l)) })),
+      );
+    }
+  }
+
+  private findPending(clientId: string): PendingMessage | undefined {
+    return this.snap.chat.pending.find((x) => x.clientId === clientId);
+  }
+
+  /**
+   * Tries a failed message again with the same clientId (the server answers a repeated one with
+   * the original ack, never a duplicate): an image message re-uploads what did not go up first.
+   */
   retry(clientId: string) {
-    const p = this.snap.chat.pending.find((x) => x.clientId === clientId);
+    const p = this.findPending(clientId);
     if (!p) return;
+    if (awaitingUpload(p)) {
+      if (p.local) void this.upload(clientId);
+      return;
+    }
+    if (p.after && !this.findPending(p.after)) {
+      // a caption whose images are gone: it goes on its own
+      this.setChat((c) => updatePending(c, clientId, (x) => ({ ...x, after: undefined })));
+    } else if (p.after) return; // still waits for its images
     this.setChat((c) => retryPending(c, clientId));
     this.socket.queue.enqueue(this.frameOf(p));
     this.socket.retry(clientId);
   }
 
+  /** Drops an unsent message (and the caption waiting for it). */
   discard(clientId: string) {
-    this.socket.queue.remove(clientId);
-    this.setChat((c) => removePending(c, clientId));
+    for (const p of this.snap.chat.pending.filter((x) => x.clientId === clientId || x.after === clientId)) {
+      this.socket.queue.remove(p.clientId);
+      this.setChat((c) => removePending(c, p.clientId));
+    }
   }
 
   edit(seq: number, text: string): boolean {
@@ -400,14 +518,11 @@ export class RoomSession {
     return this.socket.ready;
   }
 
-  private frameOf(p: PendingMessage) {
-    return {
-      type: "send" as const,
-      clientId: p.clientId,
-      kind: "text" as const,
-      text: p.text,
-      ...(p.replyToSeq !== undefined ? { replyToSeq: p.replyToSeq } : {}),
-    };
+  /** The one place send frames are built. */
+  private frameOf(p: PendingMessage): SendFrame {
+    const reply = p.replyToSeq !== undefined ? { replyToSeq: p.replyToSeq } : {};
+    if (p.kind === "image") return { type: "send", clientId: p.clientId, kind: "image", images: p.images ?? [], ...reply };
+    return { type: "send", clientId: p.clientId, kind: "text", text: p.text, ...reply };
   }
 
   // ---- pending sends survive a reload ------------------------------------------------------
@@ -415,14 +530,23 @@ export class RoomSession {
     return `roomchat.pending.${this.meId}.${this.roomId}`;
   }
 
+  /**
+   * Writes the unsent messages that a reload can still send: texts, and image messages whose
+   * images are stored (by key). Images still uploading live in memory only (their files cannot
+   * be stored); a caption waiting for them is kept and comes back as failed.
+   */
   private persistPending() {
     const p = this.snap.chat.pending;
     this.persisted = p;
     const storage = this.deps.storage;
     if (!storage) return;
+    const saved = p.filter((x) => !awaitingUpload(x)).map(({ local: _local, ...rest }) => rest);
+    const json = saved.length === 0 ? null : JSON.stringify(saved);
+    if (json === this.savedJson) return; // an upload's progress changes nothing stored
     try {
-      if (p.length === 0) storage.removeItem(this.storageKey);
-      else storage.setItem(this.storageKey, JSON.stringify(p));
+      if (json === null) storage.removeItem(this.storageKey);
+      else storage.setItem(this.storageKey, json);
+      this.savedJson = json;
     } catch {
       /* storage full or disabled: the queue still lives in memory */
     }
@@ -436,8 +560,21 @@ export class RoomSession {
       saved = [];
     }
     if (!Array.isArray(saved)) return;
-    for (const p of saved as PendingMessage[]) {
-      if (!p || typeof p.clientId !== "string" || typeof p.text !== "string") continue;
+    const valid = (saved as PendingMessage[]).filter(
+      (p) =>
+        p &&
+        typeof p.clientId === "string" &&
+        typeof p.text === "string" &&
+        (p.kind !== "image" || (Array.isArray(p.images) && p.images.length > 0 && p.images.every((k) => typeof k === "string"))),
+    );
+    const ids = new Set(valid.map((p) => p.clientId));
+    for (const saved of valid) {
+      let p = saved;
+      if (p.after) {
+        p = ids.has(p.after)
+          ? { ...p, after: undefined } // its images are stored and queued just before it
+          : { ...p, after: undefined, error: { code: "images_lost", message: "Its images were not uploaded before the page closed." } };
+      }
       this.setChat((c) => addPending(c, p));
       if (!p.error) this.socket.queue.enqueue(this.frameOf(p));
     }

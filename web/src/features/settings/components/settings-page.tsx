@@ -1,11 +1,16 @@
-import { Bell, Monitor, Moon, Sun } from "lucide-react";
-import { useState } from "react";
+import { Bell, ImageUp, Monitor, Moon, Sun, Trash2 } from "lucide-react";
+import { useRef, useState } from "react";
 import { toast } from "sonner";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
+import { Spinner } from "@/components/ui/spinner";
 import { Switch } from "@/components/ui/switch";
 import { sessionKey, useUser } from "@/features/auth/api/auth";
+import { uploadImagesInBrowser } from "@/features/uploads/api/uploads";
+import { acceptImages } from "@/features/uploads/lib/image-upload";
+import { userKey } from "@/features/users/api/users";
+import { UserAvatar } from "@/features/users/components/user-avatar";
 import { api, errorMessage } from "@/lib/api-client";
 import { queryClient } from "@/lib/query-client";
 import { cn } from "@/lib/utils";
@@ -124,9 +129,7 @@ function ProfileSection() {
     if (!n || n === user.displayName) return;
     setSaving(true);
     try {
-      const r = await api.patch<{ user: User }>("me", { displayName: n });
-      queryClient.setQueryData(sessionKey, r.user);
-      queryClient.setQueryData(["users", r.user.id], r.user);
+      saveUser((await api.patch<{ user: User }>("me", { displayName: n })).user);
       toast.success("Display name saved");
     } catch (err) {
       toast.error(errorMessage(err));
@@ -137,6 +140,7 @@ function ProfileSection() {
   return (
     <section className="mt-6 rounded-lg border bg-card p-4">
       <h2 className="mb-3 text-sm font-medium">Profile</h2>
+      <AvatarPicker user={user} />
       <form className="flex flex-col gap-2 sm:flex-row" onSubmit={(e) => void save(e)}>
         <Input aria-label="Display name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} />
         <Button type="submit" variant="secondary" disabled={saving || !name.trim() || name.trim() === user.displayName}>
@@ -145,5 +149,82 @@ function ProfileSection() {
       </form>
       <p className="mt-2 text-xs text-muted-foreground">Signed in as @{user.username}</p>
     </section>
+  );
+}
+
+/** The signed-in user changed: the session and the user cache (avatars in rooms) both learn it. */
+function saveUser(u: User) {
+  queryClient.setQueryData(sessionKey, u);
+  queryClient.setQueryData(userKey(u.id), u);
+}
+
+/** Pick an image: converted and uploaded like a message's images, then set with PATCH /api/me. */
+function AvatarPicker({ user }: { user: User }) {
+  const fileRef = useRef<HTMLInputElement>(null);
+  const [busy, setBusy] = useState<"upload" | "remove" | null>(null);
+
+  const upload = async (files: File[]) => {
+    const { accepted } = acceptImages(files, 1);
+    if (accepted.length === 0) {
+      if (files.length) toast.error("Choose an image (up to 10 MB).");
+      return;
+    }
+    setBusy("upload");
+    try {
+      const [r] = await uploadImagesInBrowser(accepted);
+      if (!r.ok) {
+        toast.error(`The avatar could not be uploaded: ${r.error}`);
+        return;
+      }
+      saveUser((await api.patch<{ user: User }>("me", { avatar: r.key })).user);
+      toast.success("Avatar updated");
+    } catch (err) {
+      toast.error(errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async () => {
+    setBusy("remove");
+    try {
+      saveUser((await api.patch<{ user: User }>("me", { avatar: null })).user);
+      toast.success("Avatar removed");
+    } catch (err) {
+      toast.error(errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <div className="mb-4 flex items-center gap-4" data-testid="avatar-settings">
+      <UserAvatar user={user} userId={user.id} className="size-16 text-lg" />
+      <div className="flex flex-wrap gap-2">
+        <input
+          ref={fileRef}
+          type="file"
+          accept="image/*"
+          className="hidden"
+          tabIndex={-1}
+          aria-label="Choose an avatar image"
+          data-testid="avatar-input"
+          onChange={(e) => {
+            void upload([...(e.target.files ?? [])]);
+            e.target.value = "";
+          }}
+        />
+        <Button type="button" variant="secondary" size="sm" disabled={busy !== null} onClick={() => fileRef.current?.click()} data-testid="avatar-upload">
+          {busy === "upload" ? <Spinner label="Uploading the avatar" /> : <ImageUp />}
+          {user.avatarUrl ? "Change avatar" : "Upload avatar"}
+        </Button>
+        {user.avatarUrl && (
+          <Button type="button" variant="ghost" size="sm" disabled={busy !== null} onClick={() => void remove()}>
+            {busy === "remove" ? <Spinner label="Removing the avatar" /> : <Trash2 />}
+            Remove avatar
+          </Button>
+        )}
+      </div>
+    </div>
   );
 }
