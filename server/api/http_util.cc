@@ -12,10 +12,12 @@ namespace roomchat::api {
 namespace http = net::http;
 
 http::status statusOf(std::string_view code) {
-  if (code.rfind("invalid_", 0) == 0 || code == "bad_request" || code == "hash_mismatch")
+  if (code.rfind("invalid_", 0) == 0 || code == "bad_request" || code == "hash_mismatch" ||
+      code == "bad_url")
     return http::status::bad_request;
   if (code == "unauthenticated" || code == "bad_credentials") return http::status::unauthorized;
-  if (code == "forbidden" || code == "bad_origin" || code == "room_limit")
+  if (code == "forbidden" || code == "bad_origin" || code == "room_limit" ||
+      code == "forbidden_target")
     return http::status::forbidden;
   if (code == "not_found") return http::status::not_found;
   if (code == "conflict" || code == "username_taken") return http::status::conflict;

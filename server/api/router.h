@@ -65,5 +65,6 @@ class Router {
 
 void addAuthRoutes(Router& router, Services& s);
 void addRoomRoutes(Router& router, Services& s);
+void addPreviewRoutes(Router& router, Services& s);
 
 }  // namespace roomchat::api

@@ -12,6 +12,7 @@
 #include "auth/password.h"
 #include "auth/rate_limiter.h"
 #include "auth/web_security.h"
+#include "preview/preview_service.h"
 #include "blob/blob_store.h"
 #include "proto/client_frames.h"
 #include "room/directory.h"
@@ -37,6 +38,7 @@ struct Services {
   blob::BlobStore& blobs;
   ConnectionRegistry& connections;
   boost::asio::thread_pool& work;
+  preview::PreviewService& preview;
   auth::OriginPolicy origins;
   auth::PasswordCost passwordCost;
   auth::KeyedRateLimiter loginPerUser;
