@@ -7,6 +7,7 @@
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "preview/url_check.h"
@@ -135,6 +136,14 @@ Error transferError(CURLcode rc, const SocketGate& gate, const std::string& url)
   return makeError("upstream_failed", curl_easy_strerror(rc));
 }
 
+// A Location resolved against the URL that sent it, if it passes checkUrl.
+std::optional<std::string> redirectTarget(const std::string& from, const std::string& location) {
+  auto resolved = resolveReference(from, location);
+  if (!resolved) return std::nullopt;
+  auto checked = checkUrl(*resolved);
+  return checked.ok() ? std::optional(checked->url) : std::nullopt;
+}
+
 }  // namespace
 
 long Deadline::remainingMs() const {
@@ -166,11 +175,9 @@ Result<FetchResponse> Fetcher::fetch(Method method, const std::string& url,
     if (redirects == options_.maxRedirects)
       return makeError("too_many_redirects",
                        "more than " + std::to_string(options_.maxRedirects) + " redirects");
-    auto next = resolveReference(current, hop->location);
-    auto checked = next ? checkUrl(*next) : Result<CheckedUrl>(makeError("bad_url", "unreadable"));
-    if (!checked.ok())
-      return makeError("forbidden_target", "a redirect leads to a URL that is not fetched");
-    current = checked->url;
+    auto next = redirectTarget(current, hop->location);
+    if (!next) return makeError("forbidden_target", "a redirect leads to a URL that is not fetched");
+    current = std::move(*next);
   }
 }
 
