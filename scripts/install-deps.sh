@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config make
-  libboost1.81-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcurl4-openssl-dev
+  libboost1.81-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcurl4-openssl-dev libgumbo-dev
   nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
   procps psmisc lsof curl
 )

@@ -74,6 +74,7 @@ ApiHandler::ApiHandler(Services& services, std::string metricsToken)
   addAuthRoutes(router_, s_);
   addRoomRoutes(router_, s_);
   addBlobRoutes(router_, s_);
+  addPreviewRoutes(router_, s_);
   if (!s_.webDir.empty()) web_.emplace(s_.webDir);
 }
 

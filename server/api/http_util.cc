@@ -14,12 +14,14 @@ namespace roomchat::api {
 namespace http = net::http;
 
 http::status statusOf(std::string_view code) {
-  if (code.rfind("invalid_", 0) == 0 || code == "bad_request" || code == "hash_mismatch")
+  if (code.rfind("invalid_", 0) == 0 || code == "bad_request" || code == "hash_mismatch" ||
+      code == "bad_url")
     return http::status::bad_request;
   if (code == "bad_signature" || code == "url_expired") return http::status::forbidden;
   if (code == "type_mismatch") return http::status::unsupported_media_type;
   if (code == "unauthenticated" || code == "bad_credentials") return http::status::unauthorized;
-  if (code == "forbidden" || code == "bad_origin" || code == "room_limit")
+  if (code == "forbidden" || code == "bad_origin" || code == "room_limit" ||
+      code == "forbidden_target")
     return http::status::forbidden;
   if (code == "not_found") return http::status::not_found;
   if (code == "conflict" || code == "username_taken") return http::status::conflict;

@@ -66,5 +66,6 @@ class Router {
 void addAuthRoutes(Router& router, Services& s);
 void addRoomRoutes(Router& router, Services& s);
 void addBlobRoutes(Router& router, Services& s);  // uploads and stickers
+void addPreviewRoutes(Router& router, Services& s);
 
 }  // namespace roomchat::api

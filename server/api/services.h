@@ -14,6 +14,7 @@
 #include "auth/web_security.h"
 #include "blob/blob_service.h"
 #include "blob/s3_blob_store.h"
+#include "preview/preview_service.h"
 #include "proto/client_frames.h"
 #include "room/directory.h"
 #include "store/meta_store.h"
@@ -38,6 +39,7 @@ struct Services {
   blob::BlobService& blobs;
   ConnectionRegistry& connections;
   boost::asio::thread_pool& work;
+  preview::PreviewService& preview;
   auth::OriginPolicy origins;
   auth::PasswordCost passwordCost;
   auth::KeyedRateLimiter loginPerUser;

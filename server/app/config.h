@@ -59,6 +59,12 @@ struct Config {
   size_t maxTextChars = 4000;
   int callGraceSeconds = 10;
   int requestTimeoutSeconds = 15;         // a whole HTTP request (headers and body) within this
+
+  // Link previews. TEST ONLY: lets the preview fetcher reach loopback
+  // (127/8, ::1) so that integration tests can serve pages from 127.0.0.1.
+  // Every other non-public address stays refused. Never set it in production:
+  // it opens the server's own ports to anyone who can post a link.
+  bool previewAllowLoopback = false;
 };
 
 }  // namespace roomchat::app

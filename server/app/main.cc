@@ -75,6 +75,8 @@ void addServeOptions(CLI::App& serve, Config& c) {
   serve.add_option("--request-timeout-seconds", c.requestTimeoutSeconds,
                    "slow headers and bodies are cut after this")
       ->check(CLI::Range(1, 3600));
+  serve.add_flag("--preview-allow-loopback", c.previewAllowLoopback,
+                 "TEST ONLY: let link previews fetch from 127.0.0.1 / ::1");
 }
 
 }  // namespace

@@ -145,6 +145,14 @@ api::ApiLimits apiLimits(const Config& config) {
   return l;
 }
 
+preview::PreviewOptions previewOptions(const Config& config) {
+  preview::PreviewOptions o;
+  o.fetch.allowLoopback = config.previewAllowLoopback;
+  // A fetch holds a work thread for up to 5 s: leave half the pool to the rest.
+  o.maxConcurrentFetches = std::max(1, config.workThreads / 2);
+  return o;
+}
+
 std::string shownOrigin(const std::string& host, unsigned short port) {
   std::string shownHost = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   return "http://" + shownHost + ":" + std::to_string(port);
@@ -162,11 +170,13 @@ struct Parts {
         activity(*meta, work.get_executor()),
         directory(shards.at(0), directoryOptions(config, shards, work, background, activity)),
         blobs(*meta, *blobStore, blobParts.local, blobLimits(config)),
+        preview(previewOptions(config)),
         services{*meta,
                  directory,
                  blobs,
                  connections,
                  work,
+                 preview,
                  auth::OriginPolicy(config.publicOrigin.empty() ? "http://" + config.listen
                                                                 : config.publicOrigin,
                                     config.allowedOrigins),
@@ -194,6 +204,7 @@ struct Parts {
   room::LocalRoomDirectory directory;
   api::ConnectionRegistry connections;
   blob::BlobService blobs;
+  preview::PreviewService preview;
   api::Services services;
   api::ApiHandler handler;
   net::HttpServer http;
@@ -259,6 +270,8 @@ int runServer(const Config& config) {
     spdlog::error("--metrics-token-file: {}", metricsToken.error().message);
     return 2;
   }
+  if (config.previewAllowLoopback)
+    spdlog::warn("--preview-allow-loopback: link previews may fetch from this machine (tests only)");
   auto meta = openMeta(config);
   if (!meta) return 1;
   auto blobs = openBlobStore(config);

@@ -3,6 +3,8 @@
 #include <iterator>
 
 #include <cstdio>
+#include <initializer_list>
+#include <utility>
 
 namespace roomchat {
 namespace {
@@ -23,6 +25,15 @@ void line(std::string& out, const char* name, const char* type, const char* help
   out += ' ';
   out += buf;
   out += '\n';
+}
+
+// One counter family split by an `outcome` label.
+void outcomes(std::string& out, const char* name, const char* help,
+              std::initializer_list<std::pair<const char*, const Counter*>> values) {
+  out += std::string("# HELP ") + name + ' ' + help + "\n# TYPE " + name + " counter\n";
+  for (const auto& [label, counter] : values)
+    out += std::string(name) + "{outcome=\"" + label + "\"} " +
+           std::to_string(counter->value()) + '\n';
 }
 
 }  // namespace
@@ -117,6 +128,12 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
            "\"} " + std::to_string(uploadsRefused[i].value()) + "\n";
   line(out, "roomchat_blobs_collected_total", "counter",
        "Images removed by the garbage collector.", blobsCollected.value());
+  outcomes(out, "roomchat_preview_fetches_total", "Link preview fetches by outcome.",
+           {{"ok", &previewFetched}, {"fallback", &previewFallbacks}, {"refused", &previewRefused}});
+  line(out, "roomchat_preview_cache_hits_total", "counter", "Link previews answered from the cache.",
+       previewCacheHits.value());
+  line(out, "roomchat_preview_rate_limited_total", "counter",
+       "Link preview requests refused with rate_limited.", previewRateLimited.value());
   out += commitSeconds.render("roomchat_commit_seconds", "Group commit latency.");
   out += batchSize.render("roomchat_commit_batch_messages", "Messages per group commit.");
   out += roomQueueDepth.render("roomchat_room_queue_depth",

@@ -88,6 +88,12 @@ struct Metrics {
   Counter uploadBytes;         // their bytes
   Counter uploadsRefused[5];   // by UploadRefusal
   Counter blobsCollected;      // removed by the garbage collector
+  // Link previews (preview/): fetches by outcome, cache hits, refusals to fetch.
+  Counter previewFetched;      // a page or file read and described
+  Counter previewFallbacks;    // upstream failed: the stand-in preview was answered
+  Counter previewRefused;      // the target (or a redirect) was not a public address
+  Counter previewCacheHits;
+  Counter previewRateLimited;  // per-user limit or too many fetches at once
   Histogram commitSeconds{Histogram::kSecondsBuckets};   // group commit time
   Histogram batchSize{Histogram::kCountBuckets};         // messages per group commit
   Histogram roomQueueDepth{Histogram::kCountBuckets};    // frames waiting when a room flushes
