@@ -206,11 +206,13 @@ class MetaFailure : public ::testing::Test {
   blob::LocalBlobStore blobStore_{dir_ / "blobs", "meta-failure-test-secret"};
   blob::BlobService blobs_{*meta_, blobStore_, &blobStore_, blob::BlobLimits{}};
   ConnectionRegistry connections_;
+  preview::PreviewService preview_{preview::PreviewOptions{}};
   Services services_{*meta_,
                      directory_,
                      blobs_,
                      connections_,
                      work_,
+                     preview_,
                      auth::OriginPolicy("http://localhost", {}),
                      auth::minimalPasswordCost(),
                      auth::KeyedRateLimiter(1000, 1000),
@@ -283,6 +285,7 @@ TEST_F(MetaFailure, EveryRouteAnswersWhatTheOperationsTableSays) {
       {get, "/api/stickers", ann, {}, 503, 200},
       {post, "/api/stickers", ann, Json{{"key", image.key}}, 503, 200},
       {get, "/blobs/" + image.key, ann, {}, 503, 200},
+      {get, "/api/preview?url=http%3A%2F%2F127.0.0.1%2F", ann, {}, 503, 403},
       {post, "/api/auth/logout", bob, {}, 503, 204},
       {del, r, ann, {}, 503, 204},
   };
