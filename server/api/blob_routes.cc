@@ -3,6 +3,7 @@
 #include "api/blob_routes.h"
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include "base/ids.h"
@@ -168,9 +169,11 @@ std::optional<std::pair<int64_t, int64_t>> rangeOf(std::string_view header, int6
 
 net::Response fileResponse(blob::LocalBlobStore& local, const store::BlobRecord& b,
                            const net::Request& request) {
+  std::error_code ec;
+  const auto fileSize = std::filesystem::file_size(local.fileOf(b.key), ec);
+  std::string bytes(ec ? 0 : fileSize, '\0');
   std::ifstream in(local.fileOf(b.key), std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.eof() && in.fail())
+  if (ec || !in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
     return errorResponse("storage_unavailable", "the image cannot be read");
   net::Response res{http::status::ok, 11};
   setBlobHeaders(res, b);

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 
+#include <openssl/sha.h>
 #include <sodium.h>
 
 namespace roomchat::blob::sigv4 {
@@ -161,9 +162,11 @@ Pairs parseQuery(std::string_view query) {
   return out;
 }
 
+// OpenSSL's, not libsodium's: it uses the CPU's SHA extensions, several
+// times faster on the megabytes of an uploaded image.
 std::string hexSha256(std::string_view data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
   return toHex(digest, sizeof digest);
 }
 
