@@ -203,11 +203,13 @@ class MetaFailure : public ::testing::Test {
   room::LocalRoomDirectory directory_{ioc_, directoryOptions(dir_, work_)};
   blob::LocalBlobStore blobs_{dir_ / "blobs"};
   ConnectionRegistry connections_;
+  preview::PreviewService preview_{preview::PreviewOptions{}};
   Services services_{*meta_,
                      directory_,
                      blobs_,
                      connections_,
                      work_,
+                     preview_,
                      auth::OriginPolicy("http://localhost", {}),
                      auth::minimalPasswordCost(),
                      auth::KeyedRateLimiter(1000, 1000),
