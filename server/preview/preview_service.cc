@@ -1,5 +1,6 @@
 #include "preview/preview_service.h"
 
+#include <exception>
 #include <memory>
 
 #include "base/ids.h"
@@ -20,10 +21,14 @@ PreviewReply limited(std::string message, int seconds) {
   return PreviewReply{makeError("rate_limited", std::move(message)), seconds};
 }
 
+bool refused(const Result<LinkPreview>& r) {
+  return !r.ok() && r.error().code == "forbidden_target";
+}
+
 void countOutcome(const Result<LinkPreview>& r) {
-  if (!r.ok()) metrics().previewRefused.inc();
-  else if (r->fallback) metrics().previewFallbacks.inc();
-  else metrics().previewFetched.inc();
+  if (refused(r)) metrics().previewRefused.inc();
+  else if (r.ok() && r->fallback) metrics().previewFallbacks.inc();
+  else if (r.ok()) metrics().previewFetched.inc();
 }
 
 }  // namespace
@@ -73,7 +78,14 @@ PreviewReply PreviewService::get(const std::string& userId, std::string_view url
 
 Result<LinkPreview> PreviewService::fetchAsLeader(const CheckedUrl& url,
                                                   std::promise<Result<LinkPreview>> done) {
-  Result<LinkPreview> result = fetch_(url);
+  Result<LinkPreview> result = makeError("internal", "the preview could not be made");
+  // The flight must end whatever happens (out of memory): waiters and the
+  // count of running fetches depend on it.
+  try {
+    result = fetch_(url);
+  } catch (const std::exception& e) {
+    result = makeError("internal", e.what());
+  }
   countOutcome(result);
   {
     MutexLock lock(mu_);
@@ -99,7 +111,7 @@ std::optional<Result<LinkPreview>> PreviewService::cached(const std::string& key
 
 void PreviewService::store(const std::string& key, const Result<LinkPreview>& preview,
                            int64_t nowMs) {
-  if (options_.cacheEntries == 0) return;
+  if (options_.cacheEntries == 0 || (!preview.ok() && !refused(preview))) return;
   const bool good = preview.ok() && !preview->fallback;
   const int64_t ttl = (good ? options_.okTtl : options_.failedTtl).count();
   if (auto it = cache_.find(key); it != cache_.end()) {

@@ -15,7 +15,8 @@
 //   - at most maxConcurrentFetches fetches run at once: a fetch holds a work
 //     pool thread for up to the time budget, and the pool also serves every
 //     database request. Past the limit the answer is rate_limited (retry in 1 s);
-//   - errors: bad_url, forbidden_target, rate_limited (retryAfterSeconds set).
+//   - errors: bad_url, forbidden_target, rate_limited (retryAfterSeconds set),
+//     internal (the fetch threw; not cached, its waiters get it too).
 #pragma once
 
 #include <chrono>

@@ -165,5 +165,21 @@ TEST_F(PreviewServiceTest, FetchesBeyondTheConcurrencyCapAreTurnedAway) {
   EXPECT_EQ(busy.retryAfterSeconds, 1);
 }
 
+TEST_F(PreviewServiceTest, AFetchThatThrowsEndsItsFlightAndIsNotCached) {
+  int calls = 0;
+  PreviewService s(
+      generous(),
+      [&](const CheckedUrl& url) -> Result<LinkPreview> {
+        if (++calls == 1) throw std::bad_alloc();
+        return LinkPreview{url.url, "t", "", std::nullopt, ContentKind::kHtml};
+      },
+      [] { return kT0; });
+  auto first = s.get("ann", "https://example.com/");
+  ASSERT_FALSE(first.result.ok());
+  EXPECT_EQ(first.result.error().code, "internal");
+  EXPECT_TRUE(s.get("ann", "https://example.com/").result.ok());
+  EXPECT_EQ(calls, 2);
+}
+
 }  // namespace
 }  // namespace roomchat::preview
