@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "auth/web_security.h"
 #include "base/ids.h"
 #include "base/metrics.h"
 #include "proto/cursor.h"
@@ -134,10 +135,10 @@ Result<bool> readableBy(Services& s, const std::string& key, const std::string& 
   return false;
 }
 
-void setBlobHeaders(net::Response& res, const store::BlobRecord& b) {
-  res.set(http::field::content_type, b.contentType);
+void setBlobHeaders(net::Response& res, const std::string& key, const std::string& type) {
+  res.set(http::field::content_type, type);
   res.set(http::field::cache_control, "private, max-age=31536000, immutable");
-  res.set(http::field::etag, "\"" + b.key + "\"");
+  res.set(http::field::etag, "\"" + key + "\"");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Content-Security-Policy", "default-src 'none'");
   res.set(http::field::accept_ranges, "bytes");
@@ -167,33 +168,53 @@ std::optional<std::pair<int64_t, int64_t>> rangeOf(std::string_view header, int6
   }
 }
 
-net::Response fileResponse(blob::LocalBlobStore& local, const store::BlobRecord& b,
-                           const net::Request& request) {
-  std::error_code ec;
-  const auto fileSize = std::filesystem::file_size(local.fileOf(b.key), ec);
-  std::string bytes(ec ? 0 : fileSize, '\0');
-  std::ifstream in(local.fileOf(b.key), std::ios::binary);
-  if (ec || !in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())))
-    return errorResponse("storage_unavailable", "the image cannot be read");
+// The bytes of an image, or the part a single Range asks for.
+net::Response bytesResponse(const std::string& key, const blob::ReadCache::Entry& image,
+                            const net::Request& request) {
   net::Response res{http::status::ok, 11};
-  setBlobHeaders(res, b);
+  setBlobHeaders(res, key, image.contentType);
+  if (request[http::field::if_none_match] == "\"" + key + "\"") {
+    res.result(http::status::not_modified);
+    return res;
+  }
+  const std::string& bytes = *image.bytes;
   const int64_t size = static_cast<int64_t>(bytes.size());
   auto range = request.find(http::field::range);
-  if (range != request.end()) {
-    auto r = rangeOf(range->value(), size);
-    if (!r) {
-      res.result(http::status::range_not_satisfiable);
-      res.set(http::field::content_range, "bytes */" + std::to_string(size));
-      return res;
-    }
-    res.result(http::status::partial_content);
-    res.set(http::field::content_range, "bytes " + std::to_string(r->first) + "-" +
-                                            std::to_string(r->second) + "/" + std::to_string(size));
-    bytes = bytes.substr(static_cast<size_t>(r->first),
-                         static_cast<size_t>(r->second - r->first + 1));
+  if (range == request.end()) {
+    res.body() = bytes;
+    return res;
   }
-  res.body() = std::move(bytes);
+  auto r = rangeOf(range->value(), size);
+  if (!r) {
+    res.result(http::status::range_not_satisfiable);
+    res.set(http::field::content_range, "bytes */" + std::to_string(size));
+    return res;
+  }
+  res.result(http::status::partial_content);
+  res.set(http::field::content_range, "bytes " + std::to_string(r->first) + "-" +
+                                          std::to_string(r->second) + "/" + std::to_string(size));
+  res.body() = bytes.substr(static_cast<size_t>(r->first),
+                            static_cast<size_t>(r->second - r->first + 1));
   return res;
+}
+
+Result<std::shared_ptr<const std::string>> readFile(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto fileSize = std::filesystem::file_size(file, ec);
+  auto bytes = std::make_shared<std::string>(ec ? 0 : fileSize, '\0');
+  std::ifstream in(file, std::ios::binary);
+  if (ec || !in.read(bytes->data(), static_cast<std::streamsize>(bytes->size())))
+    return makeError("storage_unavailable", "the image cannot be read");
+  return std::shared_ptr<const std::string>(std::move(bytes));
+}
+
+// The session token's hash from the cookie, without asking the database.
+std::optional<std::string> tokenHashOf(const net::Request& request) {
+  auto header = request.find(http::field::cookie);
+  if (header == request.end()) return std::nullopt;
+  auto token = auth::cookieValue(header->value(), auth::kSessionCookie);
+  if (!token || token->empty() || token->size() > 128) return std::nullopt;
+  return sha256Hex(*token);
 }
 
 }  // namespace
@@ -210,12 +231,13 @@ net::Response serveBlob(Services& s, const net::Request& request) {
   auto readable = readableBy(s, key, (*session)->user.id);
   if (!readable.ok()) return errorResponse(readable.error());
   if (!*readable) return errorResponse("not_found", "no such image");
-  if (request[http::field::if_none_match] == "\"" + key + "\"") {
-    net::Response res{http::status::not_modified, 11};
-    setBlobHeaders(res, **record);
-    return res;
+  if (auto* local = s.blobs.local()) {
+    auto bytes = readFile(local->fileOf(key));
+    if (!bytes.ok()) return errorResponse(bytes.error());
+    blob::ReadCache::Entry image{std::move(*bytes), (*record)->contentType};
+    s.blobs.readCache().remember((*session)->tokenHash, key, image, nowMs());
+    return bytesResponse(key, image, request);
   }
-  if (auto* local = s.blobs.local()) return fileResponse(*local, **record, request);
   // Objects in S3 stay private: the browser follows a short-lived signed GET.
   auto* s3 = dynamic_cast<blob::S3BlobStore*>(&s.blobs.store());
   if (!s3) return errorResponse("not_found", "no such image");
@@ -223,6 +245,16 @@ net::Response serveBlob(Services& s, const net::Request& request) {
   res.set(http::field::location, s3->presignGet(key, nowSeconds(), kReadUrlSeconds));
   res.set(http::field::cache_control, "private, max-age=240");
   return res;
+}
+
+std::optional<net::Response> cachedBlob(Services& s, const net::Request& request) {
+  if (!s.blobs.local() || request.method() != http::verb::get) return std::nullopt;
+  const std::string key = keyOf(request.target());
+  auto tokenHash = tokenHashOf(request);
+  if (key.empty() || !tokenHash) return std::nullopt;
+  auto image = s.blobs.readCache().lookup(*tokenHash, key, nowMs());
+  if (!image) return std::nullopt;
+  return bytesResponse(key, *image, request);
 }
 
 std::optional<Error> screenUpload(Services& s, const net::RequestHeader& header) {

@@ -135,6 +135,9 @@ void ApiHandler::handle(net::Request&& request, const net::Peer& peer,
     res.set(http::field::www_authenticate, "Bearer");
     return reply(finish(std::move(res), request));
   }
+  // An image this session just read: no database, no trip to the pool.
+  if (isBlobPath(path))
+    if (auto cached = cachedBlob(s_, request)) return reply(finish(std::move(*cached), request));
   auto shared = std::make_shared<net::Request>(std::move(request));
   asio::post(s_.work, [this, shared, peer, reply = std::move(reply)] {
     const auto started = std::chrono::steady_clock::now();

@@ -23,6 +23,7 @@
 #include "base/result.h"
 #include "base/thread_annotations.h"
 #include "blob/blob_store.h"
+#include "blob/read_cache.h"
 #include "store/meta_store.h"
 
 namespace roomchat::blob {
@@ -32,6 +33,8 @@ struct BlobLimits {
   int maxFilesPerRequest = 10;
   int uploadTtlSeconds = 300;
   int64_t gcGraceMs = 24LL * 3600 * 1000;
+  size_t readCacheBytes = 64 << 20;  // bytes of recently read images kept in memory
+  int64_t readGrantMs = 10000;       // how long "this session may read that image" is trusted
 };
 
 // What a room socket needs: recording that a message references images.
@@ -62,6 +65,7 @@ class BlobService : public ImageReferences {
   const BlobLimits& limits() const { return limits_; }
   BlobStore& store() { return store_; }
   LocalBlobStore* local() { return local_; }
+  ReadCache& readCache() { return readCache_; }
 
   // POST /api/uploads: per file, in order, the signed PUT or nullopt when the
   // bytes are stored already. Errors: "invalid_files", "too_large".
@@ -89,6 +93,7 @@ class BlobService : public ImageReferences {
   LocalBlobStore* local_;
   BlobLimits limits_;
   std::array<Mutex, 64> keyLocks_;
+  ReadCache readCache_{limits_.readCacheBytes, limits_.readGrantMs};
 };
 
 }  // namespace roomchat::blob
