@@ -239,7 +239,7 @@ void addOidcRoutes(Router& r, Services& s) {
   r.add(verb::get, "/api/auth/oidc/:provider/callback", [&s](Call& c) { return callback(s, c); },
         false);
   r.add(verb::get, "/api/me/identities", [&s](Call& c) { return identities(s, c); });
-  r.add(verb::del, "/api/me/identities/:provider", [&s](Call& c) { return unlink(s, c); });
+  r.add(verb::delete_, "/api/me/identities/:provider", [&s](Call& c) { return unlink(s, c); });
 }
 
 }  // namespace roomchat::api
