@@ -369,11 +369,23 @@ TEST_F(OidcSignIn, ACallbackWithoutTheStartCookieIsRefused) {
 }
 
 TEST_F(OidcSignIn, EveryKindOfBadIdTokenIsRefusedAndCreatesNothing) {
-  for (const std::string mode : {"aud", "iss", "nonce", "expired", "signature", "none", "otherkey"}) {
+  // Each mode alters the id_token the provider answers; the log says why it was refused.
+  const std::vector<std::pair<std::string, std::string>> modes = {
+      {"aud", "wrong audience"},
+      {"iss", "wrong issuer"},
+      {"nonce", "wrong nonce"},
+      {"expired", "expired"},
+      {"signature", "signature does not verify"},
+      {"none", "unsupported alg 'none'"},
+      {"otherkey", "signature does not verify"}};
+  for (const auto& [mode, reason] : modes) {
     SCOPED_TRACE(mode);
     admin("/admin/tamper?mode=" + mode);
     Browser b(port());
     expectRefused(b, b.signIn("test"), "invalid_token");
+    EXPECT_TRUE(eventually([&] { return server().log().find("refused: " + reason) != std::string::npos; },
+                           2s))
+        << server().log();
   }
   admin("/admin/tamper?mode=");
   Browser b(port());

@@ -230,7 +230,8 @@ Result<OidcProvider::Endpoints> OidcProvider::endpoints() {
   if (stringOf(*doc, "issuer") != config_.issuer)
     return unavailable("the discovery document names another issuer");
   Endpoints e{stringOf(*doc, "authorization_endpoint"), stringOf(*doc, "token_endpoint"),
-              stringOf(*doc, "jwks_uri"), now};
+              stringOf(*doc, "jwks_uri"), stringOf(*doc, "userinfo_endpoint"), now};
+  if (!isAllowedProviderUrl(e.userinfo, config_.allowInsecureLoopback)) e.userinfo.clear();
   for (const std::string* url : {&e.authorization, &e.token, &e.jwks})
     if (!isAllowedProviderUrl(*url, config_.allowInsecureLoopback))
       return unavailable("the discovery document has a missing or non-https endpoint");
@@ -296,7 +297,24 @@ Result<IdTokenClaims> OidcProvider::redeem(const std::string& code, const Pendin
   }
   const std::string idToken = stringOf(doc, "id_token");
   if (idToken.empty()) return makeError("provider_error", "the token answer has no id_token");
-  return validate(idToken, login.nonce, nowMs);
+  auto claims = validate(idToken, login.nonce, nowMs);
+  if (claims.ok() && claims->name.empty() && claims->preferredUsername.empty())
+    addUserinfo(*e, stringOf(doc, "access_token"), *claims);
+  return claims;
+}
+
+void OidcProvider::addUserinfo(const Endpoints& e, const std::string& accessToken,
+                               IdTokenClaims& claims) {
+  if (e.userinfo.empty() || accessToken.empty()) return;
+  auto reply = fetch(e.userinfo, config_.allowInsecureLoopback, std::nullopt,
+                     {"Authorization: Bearer " + accessToken});
+  if (!reply.ok() || reply->status != 200) return;
+  Json info = Json::parse(reply->body, nullptr, false);
+  // OpenID Connect Core §5.3.2: the answer is for this user only if sub matches.
+  if (!info.is_object() || stringOf(info, "sub") != claims.subject) return;
+  claims.name = stringOf(info, "name");
+  claims.preferredUsername = stringOf(info, "preferred_username");
+  if (claims.email.empty()) claims.email = stringOf(info, "email");
 }
 
 Result<IdTokenClaims> OidcProvider::validate(const std::string& idToken, const std::string& nonce,

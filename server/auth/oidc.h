@@ -82,17 +82,22 @@ class OidcProvider {
   // The authorization request URL.
   Result<std::string> authorizeUrl(const std::string& state, const std::string& nonce,
                                    const std::string& verifier, const std::string& redirectUri);
-  // Exchanges the code and validates the id_token it brings.
+  // Exchanges the code and validates the id_token it brings. When the
+  // id_token names the user neither by name nor by preferred_username (a
+  // provider that keeps profile claims for userinfo), they are read from the
+  // userinfo endpoint with the access token, if its "sub" is the same; a
+  // userinfo failure only leaves them empty.
   Result<IdTokenClaims> redeem(const std::string& code, const PendingLogin& login,
                                const std::string& redirectUri, int64_t nowMs);
 
  private:
   struct Endpoints {
-    std::string authorization, token, jwks;
+    std::string authorization, token, jwks, userinfo;  // userinfo may be ""
     int64_t fetchedAtMs = 0;
   };
   Result<Endpoints> endpoints();
   Result<JwkSet> keys(bool refetch);
+  void addUserinfo(const Endpoints& e, const std::string& accessToken, IdTokenClaims& claims);
   Result<IdTokenClaims> validate(const std::string& idToken, const std::string& nonce,
                                  int64_t nowMs);
 
