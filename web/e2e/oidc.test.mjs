@@ -10,12 +10,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { launchBrowser, screenshot, startServer, webRoot } from "./harness.mjs";
+import { axeViolations, launchBrowser, screenshot, startServer, webRoot } from "./harness.mjs";
 
 const T = 20_000;
 const serviceDir = path.resolve(webRoot, "..", "tests", "services", "oidc");
 const secret = "roomchat-e2e-secret-0123456789";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** axe (WCAG 2.1 A/AA) on the page as it is, after transitions settle. */
+async function expectAccessible(page, screen) {
+  await page.waitForTimeout(400);
+  const found = await axeViolations(page);
+  assert.deepEqual(found, [], `axe on "${screen}":\n${found.join("\n")}`);
+}
 
 /** Starts the provider; resolves with { issuer, admin(path), stop }. */
 async function startProvider() {
@@ -94,6 +101,7 @@ describe("sign-in with an OpenID Connect provider", () => {
     const section = page.getByTestId("sign-in-settings");
     await section.getByText("Linked").waitFor();
     assert.equal(await section.getByRole("button", { name: "Unlink" }).isDisabled(), true, "the only way in cannot be unlinked");
+    await expectAccessible(page, "settings with a linked provider");
     await screenshot(page, "oidc-settings");
     await context.close();
   });
@@ -107,6 +115,7 @@ describe("sign-in with an OpenID Connect provider", () => {
       await page.getByRole("link", { name: "Continue with Test IdP" }).click();
       await page.waitForURL((url) => url.pathname === "/login" && url.searchParams.get("error") === "access_denied", { timeout: 10_000 });
       await page.getByTestId("provider-error").getByText("Sign-in was cancelled at the provider.").waitFor();
+      await expectAccessible(page, "login page with a provider's refusal");
       const session = await page.evaluate(async () => (await fetch("/api/auth/session")).status);
       assert.equal(session, 401);
       await screenshot(page, "oidc-refused");

@@ -26,7 +26,7 @@ export function AuthForm({ redirect, onDone, providerError }: { redirect: string
       </div>
       <div className="rounded-xl border bg-card p-6 shadow-sm">
         {providerError && (
-          <p role="alert" className="mb-4 rounded-md border border-destructive/40 bg-destructive/10 p-3 text-sm text-destructive" data-testid="provider-error">
+          <p role="alert" className="mb-4 rounded-md border border-destructive/40 p-3 text-sm text-destructive" data-testid="provider-error">
             {providerError}
           </p>
         )}
