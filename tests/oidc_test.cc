@@ -473,3 +473,26 @@ TEST_F(OidcSignIn, LogoutIsLocal) {
 
 }  // namespace
 }  // namespace roomchat::test
+
+namespace roomchat::test {
+namespace {
+
+class OidcStartLimit : public OidcSignIn {
+ protected:
+  std::vector<std::string> serverArgs() const override {
+    return {"--oidc-config", (dir_ / "oidc.json").string(), "--signup-per-minute", "1",
+            "--signup-burst", "2"};
+  }
+};
+
+TEST_F(OidcStartLimit, StartsCountAgainstThePerAddressSignupLimit) {
+  EXPECT_EQ(anonymous().get("/api/auth/oidc/test/start").status, 302);
+  EXPECT_EQ(anonymous().get("/api/auth/oidc/test/start").status, 302);
+  auto r = anonymous().get("/api/auth/oidc/test/start");
+  EXPECT_EQ(r.status, 429) << r.describe();
+  EXPECT_EQ(r.errorCode(), "rate_limited");
+  EXPECT_FALSE(r.header("Retry-After").empty());
+}
+
+}  // namespace
+}  // namespace roomchat::test

@@ -140,6 +140,14 @@ net::Response start(Services& s, Call& c) {
   login.redirect = c.query.count("redirect") ? c.query["redirect"] : linking ? "/settings" : "/";
   if (!auth::isSafeRedirectPath(login.redirect))
     return errorResponse("invalid_redirect", "redirect must be a path on this site");
+  // A start may make an account, and each holds memory for 10 minutes: it
+  // counts as a signup of this address.
+  if (!linking)
+    if (int wait = s.signupPerIp.retryAfterSeconds(c.peer.ip, nowMs())) {
+      auto res = errorResponse("rate_limited", "too many sign-ins from this address; try later");
+      res.set(http::field::retry_after, std::to_string(wait));
+      return res;
+    }
   if (linking) {
     auto session = sessionOf(s, c.request);
     if (!session.ok()) return errorResponse(session.error());

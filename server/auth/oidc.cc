@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -75,6 +76,8 @@ Result<Reply> fetch(const std::string& url, bool allowInsecureLoopback,
                     const std::vector<std::string>& headers = {}) {
   if (!isAllowedProviderUrl(url, allowInsecureLoopback))
     return unavailable("refusing to fetch " + url + " (not https)");
+  static std::once_flag curlReady;
+  std::call_once(curlReady, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return unavailable("curl_easy_init failed");
   CURL* c = curl.get();
@@ -226,7 +229,11 @@ Result<OidcProvider::Endpoints> OidcProvider::endpoints() {
   std::string base = config_.issuer;
   if (!base.empty() && base.back() == '/') base.pop_back();
   auto doc = fetchJson(base + "/.well-known/openid-configuration", config_.allowInsecureLoopback);
-  if (!doc.ok()) return doc.error();
+  if (!doc.ok()) {
+    MutexLock lock(mu_);
+    if (endpoints_) return *endpoints_;  // stale beats none: the endpoints rarely move
+    return doc.error();
+  }
   if (stringOf(*doc, "issuer") != config_.issuer)
     return unavailable("the discovery document names another issuer");
   Endpoints e{stringOf(*doc, "authorization_endpoint"), stringOf(*doc, "token_endpoint"),

@@ -3,8 +3,9 @@
 // pending logins, the code exchange and the id_token validation.
 //
 // Owns: per provider, the discovery document (fetched from
-// <issuer>/.well-known/openid-configuration, kept 24 h, fetched again on the
-// next use after a failure: an unreachable provider is never fatal) and the
+// <issuer>/.well-known/openid-configuration, kept 24 h and then used stale
+// while a new fetch fails; never fetched: tried again at each use, so an
+// unreachable provider is never fatal) and the
 // JWK Set (fetched again once when a token names an unknown kid). The pending
 // logins (state → verifier, nonce, redirect, browser binding), in memory.
 //
