@@ -18,7 +18,7 @@ export CCACHE_NOHASHDIR := 1
 # (most of net/, room/, api/): CMake's PCH needs pch_defines and time_macros.
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: all deps test-deps build web run test test-server test-web asan tsan fuzz soak bench clean
+.PHONY: all deps test-deps build web run test test-server test-web oidc-provider-deps asan tsan fuzz soak bench clean
 
 all: build
 
@@ -55,16 +55,20 @@ ifneq ($(HAVE_WEB),)
 	$(MAKE) test-web
 endif
 
-test-server:
+# The OpenID Connect provider the sign-in tests start (Node, oidc-provider).
+oidc-provider-deps:
+	cd tests/services/oidc && (test -d node_modules || npm ci --no-audit --no-fund --loglevel=error)
+
+test-server: oidc-provider-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
-test-web:
+test-web: oidc-provider-deps
 	cd web && npm run lint
 	cd web && npm test
 	cd web && ROOMCHAT_BIN=$(abspath $(BUILD))/roomchat npm run e2e
 
 # Unit and integration tests with the server itself sanitized (own build folders).
-asan: test-deps
+asan: test-deps oidc-provider-deps
 	JOBS=$(JOBS) scripts/sanitize.sh asan
 tsan: test-deps
 	JOBS=$(JOBS) scripts/sanitize.sh tsan

@@ -39,14 +39,10 @@ net::Response tooMany(int seconds) {
 // Starts a session for `user`: the cookie carries a random token, the
 // database only its hash.
 net::Response withNewSession(Services& s, const model::User& user, http::status status) {
-  std::string token = randomToken();
-  const int64_t now = nowMs();
-  const int64_t ttlMs = int64_t{s.limits.sessionDays} * 86400 * 1000;
-  if (Status st = s.meta.createSession(sha256Hex(token), user.id, now, now + ttlMs); !st.ok())
-    return errorResponse(st.error());
+  auto cookie = newSessionCookie(s, user.id);
+  if (!cookie.ok()) return errorResponse(cookie.error());
   auto res = jsonResponse(status, Json{{"user", proto::toJson(user)}});
-  res.set(http::field::set_cookie,
-          auth::sessionCookie(token, s.origins.secure(), long{s.limits.sessionDays} * 86400));
+  res.set(http::field::set_cookie, *cookie);
   return res;
 }
 
@@ -162,10 +158,16 @@ net::Response users(Services& s, Call& c) {
 
 }  // namespace
 
+Result<std::string> newSessionCookie(Services& s, const std::string& userId) {
+  std::string token = randomToken();
+  const int64_t now = nowMs();
+  const int64_t ttlMs = int64_t{s.limits.sessionDays} * 86400 * 1000;
+  if (Status st = s.meta.createSession(sha256Hex(token), userId, now, now + ttlMs); !st.ok())
+    return st.error();
+  return auth::sessionCookie(token, s.origins.secure(), long{s.limits.sessionDays} * 86400);
+}
+
 void addAuthRoutes(Router& r, Services& s) {
-  r.add(verb::get, "/api/auth/providers", [](Call&) {
-    return jsonResponse(http::status::ok, Json{{"password", true}, {"oidc", Json::array()}});
-  }, false);
   r.add(verb::post, "/api/auth/signup", [&s](Call& c) { return signup(s, c); }, false);
   r.add(verb::post, "/api/auth/login", [&s](Call& c) { return login(s, c); }, false);
   r.add(verb::post, "/api/auth/logout", [&s](Call& c) { return logout(s, c); }, false);

@@ -75,6 +75,7 @@ ApiHandler::ApiHandler(Services& services, std::string metricsToken)
   addRoomRoutes(router_, s_);
   addBlobRoutes(router_, s_);
   addPreviewRoutes(router_, s_);
+  addOidcRoutes(router_, s_);
   if (!s_.webDir.empty()) web_.emplace(s_.webDir);
 }
 

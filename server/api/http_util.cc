@@ -24,12 +24,14 @@ http::status statusOf(std::string_view code) {
       code == "forbidden_target")
     return http::status::forbidden;
   if (code == "not_found") return http::status::not_found;
-  if (code == "conflict" || code == "username_taken") return http::status::conflict;
+  if (code == "conflict" || code == "username_taken" || code == "last_sign_in_method")
+    return http::status::conflict;
+  if (code == "provider_error") return http::status::bad_gateway;
   if (code == "too_large") return http::status::payload_too_large;
   if (code == "method_not_allowed") return http::status::method_not_allowed;
   if (code == "unsupported_media_type") return http::status::unsupported_media_type;
   if (code == "rate_limited") return http::status::too_many_requests;
-  if (code == "storage_unavailable" || code == "unavailable")
+  if (code == "storage_unavailable" || code == "unavailable" || code == "provider_unavailable")
     return http::status::service_unavailable;
   return http::status::internal_server_error;
 }

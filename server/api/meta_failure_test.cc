@@ -207,12 +207,24 @@ class MetaFailure : public ::testing::Test {
   blob::BlobService blobs_{*meta_, blobStore_, &blobStore_, blob::BlobLimits{}};
   ConnectionRegistry connections_;
   preview::PreviewService preview_{preview::PreviewOptions{}};
+  // A provider that cannot be reached: the sign-in routes answer without it.
+  static auth::OidcProviderConfig downProvider() {
+    auth::OidcProviderConfig c;
+    c.id = "down";
+    c.issuer = "http://127.0.0.1:1";
+    c.clientId = "roomchat";
+    c.tokenAuth = "none";
+    c.allowInsecureLoopback = true;
+    return c;
+  }
+  auth::OidcService oidc_{{downProvider()}};
   Services services_{*meta_,
                      directory_,
                      blobs_,
                      connections_,
                      work_,
                      preview_,
+                     oidc_,
                      auth::OriginPolicy("http://localhost", {}),
                      auth::minimalPasswordCost(),
                      auth::KeyedRateLimiter(1000, 1000),
@@ -259,6 +271,11 @@ TEST_F(MetaFailure, EveryRouteAnswersWhatTheOperationsTableSays) {
   const std::string r = "/api/rooms/" + room;
   const std::vector<Row> rows = {
       {get, "/api/auth/providers", "", {}, 200, 200},
+      {get, "/api/auth/oidc/down/start?link=1", ann, {}, 503, 302},
+      {get, "/api/auth/oidc/down/start", "", {}, 302, 302},
+      {get, "/api/auth/oidc/down/callback?state=made-up&code=x", "", {}, 302, 302},
+      {get, "/api/me/identities", ann, {}, 503, 200},
+      {del, "/api/me/identities/down", ann, {}, 503, 404},
       {post, "/api/auth/signup", "",
        Json{{"username", "cat"}, {"password", "long enough"}, {"displayName", "Cat"}}, 503, 201},
       {post, "/api/auth/login", "", Json{{"username", "ann"}, {"password", "long enough"}}, 503, 200},

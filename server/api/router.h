@@ -43,6 +43,10 @@ Result<std::optional<Session>> sessionOf(Services& s, const net::Request& reques
 // WebSocket upgrade.
 Result<model::RoomView> accessTo(Services& s, const model::Room& room, const std::string& userId);
 
+// Starts a session for `userId`: the Set-Cookie value that carries it, or
+// the meta store's error.
+Result<std::string> newSessionCookie(Services& s, const std::string& userId);
+
 class Router {
  public:
   using Route = std::function<net::Response(Call&)>;
@@ -67,5 +71,6 @@ void addAuthRoutes(Router& router, Services& s);
 void addRoomRoutes(Router& router, Services& s);
 void addBlobRoutes(Router& router, Services& s);  // uploads and stickers
 void addPreviewRoutes(Router& router, Services& s);
+void addOidcRoutes(Router& router, Services& s);  // providers, sign-in, linked identities
 
 }  // namespace roomchat::api

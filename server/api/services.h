@@ -9,6 +9,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "api/connection_registry.h"
+#include "auth/oidc.h"
 #include "auth/password.h"
 #include "auth/rate_limiter.h"
 #include "auth/web_security.h"
@@ -40,6 +41,7 @@ struct Services {
   ConnectionRegistry& connections;
   boost::asio::thread_pool& work;
   preview::PreviewService& preview;
+  auth::OidcService& oidc;
   auth::OriginPolicy origins;
   auth::PasswordCost passwordCost;
   auth::KeyedRateLimiter loginPerUser;

@@ -46,6 +46,8 @@ struct Config {
   double loginBurst = 10;
   double signupPerMinute = 30;            // per IP
   double signupBurst = 30;
+  std::string oidcConfigFile;             // JSON list of OpenID Connect providers (auth/oidc.h);
+                                          // empty: password sign-in only
 
   // Limits enforced by the server.
   int maxRoomsPerOwner = 50;

@@ -50,6 +50,10 @@ void addServeOptions(CLI::App& serve, Config& c) {
   serve.add_option("--password-cost", c.passwordCost, "interactive | min (tests only)")
       ->check(CLI::IsMember({"interactive", "min"}));
   serve.add_option("--session-days", c.sessionDays);
+  serve.add_option("--oidc-config", c.oidcConfigFile,
+                   "JSON file of OpenID Connect providers (secrets from files or env, see "
+                   "docs/operations.md)")
+      ->envname("ROOMCHAT_OIDC_CONFIG");
   serve.add_option("--login-per-minute", c.loginPerMinute);
   serve.add_option("--login-burst", c.loginBurst);
   serve.add_option("--signup-per-minute", c.signupPerMinute);

@@ -162,7 +162,7 @@ std::string shownOrigin(const std::string& host, unsigned short port) {
 // (and, reversed, destroyed).
 struct Parts {
   Parts(const Config& config, std::unique_ptr<store::MetaStore> metaStore, BlobParts blobParts,
-        const std::string& metricsToken)
+        const std::string& metricsToken, const std::vector<auth::OidcProviderConfig>& providers)
       : meta(std::move(metaStore)),
         blobStore(std::move(blobParts.store)),
         shards(ioThreadCount(config)),
@@ -171,12 +171,14 @@ struct Parts {
         directory(shards.at(0), directoryOptions(config, shards, work, background, activity)),
         blobs(*meta, *blobStore, blobParts.local, blobLimits(config)),
         preview(previewOptions(config)),
+        oidc(providers),
         services{*meta,
                  directory,
                  blobs,
                  connections,
                  work,
                  preview,
+                 oidc,
                  auth::OriginPolicy(config.publicOrigin.empty() ? "http://" + config.listen
                                                                 : config.publicOrigin,
                                     config.allowedOrigins),
@@ -205,6 +207,7 @@ struct Parts {
   api::ConnectionRegistry connections;
   blob::BlobService blobs;
   preview::PreviewService preview;
+  auth::OidcService oidc;
   api::Services services;
   api::ApiHandler handler;
   net::HttpServer http;
@@ -272,6 +275,18 @@ int runServer(const Config& config) {
   }
   if (config.previewAllowLoopback)
     spdlog::warn("--preview-allow-loopback: link previews may fetch from this machine (tests only)");
+  std::vector<auth::OidcProviderConfig> providers;
+  if (!config.oidcConfigFile.empty()) {
+    auto loaded = auth::loadOidcConfig(config.oidcConfigFile);
+    if (!loaded.ok()) {
+      spdlog::error("--oidc-config: {}", loaded.error().message);
+      return 2;
+    }
+    providers = std::move(*loaded);
+    for (const auto& p : providers)
+      if (p.allowInsecureLoopback)
+        spdlog::warn("oidc {}: plain http to a loopback issuer allowed (tests only)", p.id);
+  }
   auto meta = openMeta(config);
   if (!meta) return 1;
   auto blobs = openBlobStore(config);
@@ -279,7 +294,7 @@ int runServer(const Config& config) {
     spdlog::error("blob store: {}", blobs.error().message);
     return 2;
   }
-  Parts p(config, std::move(meta), std::move(*blobs), *metricsToken);
+  Parts p(config, std::move(meta), std::move(*blobs), *metricsToken, providers);
   auto bound = p.http.listen(host, port);
   if (!bound.ok()) {
     spdlog::error("{}", bound.error().message);
@@ -291,6 +306,12 @@ int runServer(const Config& config) {
   spdlog::info("roomchat listening on http://{}:{} (data {}, public origin {}, {} io threads)", host,
                *bound, config.dataDir, p.services.origins.publicOrigin(), p.shards.size());
   writeReadyFile(config.readyFile, *bound);
+  // Providers are looked up in the background: one that is down now is
+  // looked up again at the first sign-in through it.
+  asio::post(p.work, [&p] {
+    for (const auto& failure : p.oidc.discoverAll())
+      spdlog::warn("oidc {} (tried again at the next sign-in)", failure);
+  });
 
   std::thread stopper;
   asio::steady_timer gcTimer(p.shards.at(0));

@@ -92,6 +92,14 @@ struct InvitePage {
   bool hasMore = false;
 };
 
+// A user's sign-in through an OpenID Connect provider: the provider's id in
+// the configuration and the subject ("sub") it gave the user.
+struct Identity {
+  std::string provider;
+  std::string subject;
+  int64_t createdAt = 0;
+};
+
 class MetaStore {
  public:
   virtual ~MetaStore() = default;
@@ -214,6 +222,26 @@ class MetaStore {
                                      int64_t at) = 0;
   // True when a sticker was deleted.
   virtual Result<bool> deleteSticker(const std::string& userId, const std::string& stickerId) = 0;
+
+  // OpenID Connect identities. A user is found by (provider, subject), never
+  // by e-mail. A user has at most one identity per provider.
+  virtual Result<std::optional<model::User>> userByIdentity(const std::string& provider,
+                                                            const std::string& subject) = 0;
+  // Creates a user without a password and its identity in one transaction:
+  // "username_taken" when the username exists, "conflict" when the identity
+  // already belongs to someone (a concurrent first sign-in).
+  virtual Result<model::User> createUserWithIdentity(const model::User& user,
+                                                     const Identity& identity) = 0;
+  // Idempotent for the same user and subject. "conflict" when the identity is
+  // another user's, or the user has another subject at that provider;
+  // "not_found" for an unknown user.
+  virtual Status linkIdentity(const std::string& userId, const Identity& identity) = 0;
+  // Oldest first.
+  virtual Result<std::vector<Identity>> identities(const std::string& userId) = 0;
+  // Atomic with its check: "last_sign_in_method" when the user has no
+  // password and no other identity (it would be locked out). False when the
+  // user has no identity at that provider.
+  virtual Result<bool> unlinkIdentity(const std::string& userId, const std::string& provider) = 0;
 
   // Online backup of the database into `file` (SQLite backup API).
   virtual Status backupTo(const std::string& file) = 0;

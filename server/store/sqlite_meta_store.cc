@@ -140,6 +140,18 @@ CREATE INDEX IF NOT EXISTS blob_refs_used ON blob_refs(used_at);
 CREATE INDEX IF NOT EXISTS stickers_key ON stickers(key);
 CREATE INDEX IF NOT EXISTS users_avatar ON users(avatar_key) WHERE avatar_key IS NOT NULL;
 )sql",
+    // 4: OpenID Connect identities, one per (provider, subject) and at most
+    // one per provider for a user.
+    R"sql(
+CREATE TABLE IF NOT EXISTS oidc_identities (
+  provider TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (provider, subject),
+  UNIQUE (user_id, provider)
+) WITHOUT ROWID;
+)sql",
 };
 
 // ---- Statements. Keyset lists take (at, id) of the previous page's last row
@@ -278,6 +290,26 @@ constexpr const char* kUnusedBlobs =
     "SELECT b.key FROM blobs b WHERE " RC_BLOB_UNUSED " ORDER BY b.used_at LIMIT ?2";
 constexpr const char* kForgetBlob = "DELETE FROM blobs AS b WHERE b.key = ?2 AND " RC_BLOB_UNUSED;
 #undef RC_BLOB_UNUSED
+
+constexpr const char* kUserByIdentity =
+    "SELECT u.id, u.username, u.display_name, u.avatar_key FROM oidc_identities i "
+    "JOIN users u ON u.id = i.user_id WHERE i.provider = ?1 AND i.subject = ?2";
+constexpr const char* kIdentityOwner =
+    "SELECT user_id FROM oidc_identities WHERE provider = ?1 AND subject = ?2";
+constexpr const char* kIdentityAtProvider =
+    "SELECT count(*) FROM oidc_identities WHERE user_id = ?1 AND provider = ?2";
+constexpr const char* kInsertIdentity =
+    "INSERT INTO oidc_identities (provider, subject, user_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kIdentities =
+    "SELECT provider, subject, created_at FROM oidc_identities WHERE user_id = ?1 "
+    "ORDER BY created_at, provider";
+// The other ways the user can sign in besides `provider`: a password, other identities.
+constexpr const char* kOtherSignIns =
+    "SELECT (SELECT count(*) FROM users WHERE id = ?1 AND password_hash != '') + "
+    "(SELECT count(*) FROM oidc_identities WHERE user_id = ?1 AND provider != ?2)";
+constexpr const char* kUserExists = "SELECT count(*) FROM users WHERE id = ?1";
+constexpr const char* kDeleteIdentity =
+    "DELETE FROM oidc_identities WHERE user_id = ?1 AND provider = ?2";
 
 // ---- Row readers
 
@@ -778,6 +810,100 @@ class SqliteMetaStore final : public MetaStore {
     return guarded([&]() REQUIRES(mu_) -> Result<bool> {
       if (Status s = run(kForgetBlob, before, key); !s) return s.error();
       return db_->changes() > 0;
+    });
+  }
+
+  Result<std::optional<model::User>> userByIdentity(const std::string& provider,
+                                                    const std::string& subject) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::optional<model::User>> {
+      auto q = db_->query(kUserByIdentity);
+      if (!q) return q.error();
+      q->bind(1, provider).bind(2, subject);
+      return one(*q, readUser);
+    });
+  }
+
+  Result<model::User> createUserWithIdentity(const model::User& user,
+                                             const Identity& identity) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<model::User> {
+      model::User created = user;
+      if (created.id.empty()) created.id = randomId();
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s.error();
+      auto taken = count(kUsernameExists, user.username);
+      if (!taken) return taken.error();
+      if (*taken > 0) return makeError("username_taken", "username is taken");
+      auto owned = count(kIdentityOwner, identity.provider, identity.subject);
+      if (!owned) return owned.error();
+      if (*owned > 0) return makeError("conflict", "the identity is already linked");
+      Status s = run(kInsertUser, created.id, created.username, created.displayName,
+                     created.avatarKey, std::string(), identity.createdAt);
+      if (!s) return s.error();
+      s = run(kInsertIdentity, identity.provider, identity.subject, created.id,
+              identity.createdAt);
+      if (!s) return s.error();
+      if (s = txn.commit(); !s) return s.error();
+      return created;
+    });
+  }
+
+  Status linkIdentity(const std::string& userId, const Identity& identity) override {
+    return guarded([&]() REQUIRES(mu_) -> Status {
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s;
+      auto known = count(kUserExists, userId);
+      if (!known) return known.error();
+      if (*known == 0) return makeError("not_found", "unknown user");
+      auto q = db_->query(kIdentityOwner);
+      if (!q) return q.error();
+      q->bind(1, identity.provider).bind(2, identity.subject);
+      auto owner = one(*q, [](const sql::Query& r) { return r.text(0); });
+      if (!owner.ok()) return owner.error();
+      if (*owner) {
+        if (**owner != userId) return makeError("conflict", "the identity is another user's");
+        return Ok{};
+      }
+      auto atProvider = count(kIdentityAtProvider, userId, identity.provider);
+      if (!atProvider) return atProvider.error();
+      if (*atProvider > 0)
+        return makeError("conflict", "another account of this provider is already linked");
+      Status s = run(kInsertIdentity, identity.provider, identity.subject, userId,
+                     identity.createdAt);
+      if (!s) return s;
+      return txn.commit();
+    });
+  }
+
+  Result<std::vector<Identity>> identities(const std::string& userId) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<Identity>> {
+      auto q = db_->query(kIdentities);
+      if (!q) return q.error();
+      q->bind(1, userId);
+      std::vector<Identity> out;
+      auto more = readPage(*q, INT32_MAX, [](const sql::Query& r) {
+        return Identity{r.text(0), r.text(1), r.int64(2)};
+      }, out);
+      if (!more.ok()) return more.error();
+      return out;
+    });
+  }
+
+  Result<bool> unlinkIdentity(const std::string& userId, const std::string& provider) override {
+    return guarded([&]() REQUIRES(mu_) -> Result<bool> {
+      sql::Transaction txn(*db_);
+      if (Status s = txn.beginImmediate(); !s) return s.error();
+      auto linked = count(kIdentityAtProvider, userId, provider);
+      if (!linked) return linked.error();
+      if (*linked == 0) return false;
+      auto others = count(kOtherSignIns, userId, provider);
+      if (!others) return others.error();
+      if (*others == 0)
+        return makeError("last_sign_in_method",
+                         "this is the account's only way to sign in; set a password or link "
+                         "another provider first");
+      if (Status s = run(kDeleteIdentity, userId, provider); !s) return s.error();
+      if (Status s = txn.commit(); !s) return s.error();
+      return true;
     });
   }
 

@@ -79,6 +79,54 @@ TEST_F(MetaStoreTest, CreatesAndFindsUsers) {
   EXPECT_EQ(users[1].id, "u1");
 }
 
+TEST_F(MetaStoreTest, IdentitiesFindTheirUserAndNeverMoveToAnother) {
+  auto ann = must(meta_->createUserWithIdentity(makeUser("", "ann"), Identity{"idp", "s-1", 5}));
+  EXPECT_FALSE(ann.id.empty());
+  auto found = must(meta_->userByIdentity("idp", "s-1"));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, ann.id);
+  EXPECT_FALSE(must(meta_->userByIdentity("idp", "s-2")));
+  EXPECT_FALSE(must(meta_->userByIdentity("other", "s-1")));
+  // The user has no password: a login by password is impossible.
+  EXPECT_EQ(must(meta_->userByUsername("ann"))->passwordHash, "");
+
+  auto taken = meta_->createUserWithIdentity(makeUser("", "ann"), Identity{"idp", "s-2", 5});
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().code, "username_taken");
+  auto twice = meta_->createUserWithIdentity(makeUser("", "ann2"), Identity{"idp", "s-1", 5});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, "conflict");
+  EXPECT_FALSE(must(meta_->userByUsername("ann2")));
+
+  must(meta_->createUser(makeUser("u2", "bob"), "hash"));
+  EXPECT_EQ(meta_->linkIdentity("u2", Identity{"idp", "s-1", 6}).error().code, "conflict");
+  must(meta_->linkIdentity("u2", Identity{"idp", "s-7", 6}));
+  must(meta_->linkIdentity("u2", Identity{"idp", "s-7", 7}));  // idempotent
+  EXPECT_EQ(meta_->linkIdentity("u2", Identity{"idp", "s-8", 6}).error().code, "conflict");
+  EXPECT_EQ(meta_->linkIdentity("nobody", Identity{"x", "y", 6}).error().code, "not_found");
+  auto list = must(meta_->identities("u2"));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].subject, "s-7");
+  EXPECT_EQ(list[0].createdAt, 6);
+}
+
+TEST_F(MetaStoreTest, TheLastWayToSignInCannotBeUnlinked) {
+  auto ann = must(meta_->createUserWithIdentity(makeUser("", "ann"), Identity{"a", "s-1", 5}));
+  auto last = meta_->unlinkIdentity(ann.id, "a");
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.error().code, "last_sign_in_method");
+  must(meta_->linkIdentity(ann.id, Identity{"b", "s-2", 6}));
+  EXPECT_TRUE(must(meta_->unlinkIdentity(ann.id, "a")));
+  EXPECT_FALSE(must(meta_->unlinkIdentity(ann.id, "a")));
+  EXPECT_EQ(meta_->unlinkIdentity(ann.id, "b").error().code, "last_sign_in_method");
+  EXPECT_FALSE(must(meta_->userByIdentity("a", "s-1")));
+  // With a password, the only identity may go.
+  must(meta_->createUser(makeUser("u2", "bob"), "hash"));
+  must(meta_->linkIdentity("u2", Identity{"a", "s-3", 6}));
+  EXPECT_TRUE(must(meta_->unlinkIdentity("u2", "a")));
+  EXPECT_THAT(must(meta_->identities("u2")), IsEmpty());
+}
+
 TEST_F(MetaStoreTest, CreateUserWithoutIdGetsARandomOne) {
   auto user = meta_->createUser(makeUser("", "dave"), "h");
   ASSERT_TRUE(user.ok());
@@ -567,6 +615,7 @@ class MetaStoreFaultTest : public MetaStoreTest {
     must(meta_->recordBlob({std::string(64, 'a'), 10, "image/png", 1}, 1));
     must(meta_->recordBlob({std::string(64, 'b'), 10, "image/png", 1}, 1));
     must(meta_->addSticker("u1", std::string(64, 'a'), 10));
+    must(meta_->linkIdentity("u1", Identity{"idp", "sub-1", 10}));
   }
   void TearDown() override {
     heal();
@@ -638,6 +687,16 @@ TEST_F(MetaStoreFaultTest, EveryCallAnswersAFailingDiskAsStorageUnavailable) {
       {"forgetBlobIfUnused",
        [&] { return errorOf(meta_->forgetBlobIfUnused(std::string(64, 'b'), 20)); }},
       {"backupTo", [&] { return errorOf(meta_->backupTo((dir_ / "backup.db").string())); }},
+      {"userByIdentity", [&] { return errorOf(meta_->userByIdentity("idp", "sub-1")); }},
+      {"createUserWithIdentity",
+       [&] {
+         return errorOf(meta_->createUserWithIdentity(makeUser("u8", "oidc8"),
+                                                      Identity{"idp", "sub-8", 20}));
+       }},
+      {"linkIdentity",
+       [&] { return errorOf(meta_->linkIdentity("u1", Identity{"idp2", "sub-9", 20})); }},
+      {"identities", [&] { return errorOf(meta_->identities("u1")); }},
+      {"unlinkIdentity", [&] { return errorOf(meta_->unlinkIdentity("u1", "idp")); }},
   };
   for (const auto& [name, call] : calls) {
     const uint64_t counted = metrics().metaStoreErrors.value();

@@ -27,6 +27,9 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 
 export type AuthProviders = { password: boolean; oidc: { id: string; name: string }[] };
 
+/** GET /api/me/identities: the providers linked to the signed-in user. */
+export type Identities = { items: { provider: string; name: string; linkedAt: number }[]; hasPassword: boolean };
+
 export type Author = { kind: "user" | "system" | "bot"; userId?: string };
 
 export type ReplyRef = {

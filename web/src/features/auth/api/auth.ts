@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, isApiError } from "@/lib/api-client";
-import type { AuthProviders, User } from "@/types/api";
+import type { AuthProviders, Identities, User } from "@/types/api";
 
 export const sessionKey = ["session"] as const;
 
@@ -69,4 +69,44 @@ export function useLogout() {
 
 export function oidcStartUrl(providerId: string, redirect: string): string {
   return `/api/auth/oidc/${encodeURIComponent(providerId)}/start?redirect=${encodeURIComponent(redirect)}`;
+}
+
+/** Links a provider to the signed-in user, then comes back to settings. */
+export function oidcLinkUrl(providerId: string): string {
+  return `/api/auth/oidc/${encodeURIComponent(providerId)}/start?link=1&redirect=${encodeURIComponent("/settings")}`;
+}
+
+/** What the server's ?error= codes on /login and /settings mean to the user. */
+export function oidcErrorMessage(code: string | null): string | null {
+  switch (code) {
+    case null:
+    case "":
+      return null;
+    case "access_denied":
+      return "Sign-in was cancelled at the provider.";
+    case "invalid_state":
+      return "That sign-in link expired or was already used. Please try again.";
+    case "invalid_token":
+      return "The provider's answer could not be verified. Please try again.";
+    case "provider_unavailable":
+      return "The sign-in provider cannot be reached right now. Please try again later.";
+    case "identity_in_use":
+      return "That account at the provider is already linked to another roomchat user.";
+    default:
+      return "Sign-in with the provider failed. Please try again.";
+  }
+}
+
+export const identitiesKey = ["me", "identities"] as const;
+
+export function useIdentities() {
+  return useQuery({ queryKey: identitiesKey, queryFn: () => api.get<Identities>("me/identities") });
+}
+
+export function useUnlinkIdentity() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (provider: string) => api.delete<void>(`me/identities/${encodeURIComponent(provider)}`),
+    onSettled: () => void qc.invalidateQueries({ queryKey: identitiesKey }),
+  });
 }

@@ -9,7 +9,7 @@ import { cn } from "@/lib/utils";
 import { oidcStartUrl, useLogin, useProviders, useSignup } from "../api/auth";
 import { validateSignup, type SignupErrors } from "../lib/validate";
 
-export function AuthForm({ redirect, onDone }: { redirect: string; onDone: () => void }) {
+export function AuthForm({ redirect, onDone, providerError }: { redirect: string; onDone: () => void; providerError?: string | null }) {
   const [mode, setMode] = useState<"login" | "signup">("login");
   const providers = useProviders();
   const oidc = providers.data?.oidc ?? [];
@@ -25,6 +25,11 @@ export function AuthForm({ redirect, onDone }: { redirect: string; onDone: () =>
         <p className="text-sm text-muted-foreground">{mode === "login" ? "Log in to your account" : "Create an account"}</p>
       </div>
       <div className="rounded-xl border bg-card p-6 shadow-sm">
+        {providerError && (
+          <p role="alert" className="mb-4 rounded-md border border-destructive/40 p-3 text-sm text-destructive" data-testid="provider-error">
+            {providerError}
+          </p>
+        )}
         {passwordEnabled && (
           <div className="mb-5 grid grid-cols-2 rounded-lg bg-muted p-1 text-sm" role="tablist">
             {(["login", "signup"] as const).map((m) => (

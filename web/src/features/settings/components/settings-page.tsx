@@ -1,12 +1,21 @@
-import { Bell, ImageUp, Monitor, Moon, Sun, Trash2 } from "lucide-react";
+import { Bell, ImageUp, KeyRound, Monitor, Moon, Sun, Trash2 } from "lucide-react";
 import { useRef, useState } from "react";
+import { useSearchParams } from "react-router";
 import { toast } from "sonner";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { Switch } from "@/components/ui/switch";
-import { sessionKey, useUser } from "@/features/auth/api/auth";
+import {
+  oidcErrorMessage,
+  oidcLinkUrl,
+  sessionKey,
+  useIdentities,
+  useProviders,
+  useUnlinkIdentity,
+  useUser,
+} from "@/features/auth/api/auth";
 import { uploadImagesInBrowser } from "@/features/uploads/api/uploads";
 import { acceptImages } from "@/features/uploads/lib/image-upload";
 import { userKey } from "@/features/users/api/users";
@@ -114,6 +123,7 @@ export function SettingsPage() {
       </section>
 
       <ProfileSection />
+      <SignInSection />
     </div>
   );
 }
@@ -148,6 +158,70 @@ function ProfileSection() {
         </Button>
       </form>
       <p className="mt-2 text-xs text-muted-foreground">Signed in as @{user.username}</p>
+    </section>
+  );
+}
+
+/**
+ * The OpenID Connect providers this server offers, linked or not. Unlinking the only way to sign
+ * in is refused by the server (last_sign_in_method); the button is disabled for it too.
+ */
+function SignInSection() {
+  const [params] = useSearchParams();
+  const providers = useProviders();
+  const identities = useIdentities();
+  const unlink = useUnlinkIdentity();
+  const offered = providers.data?.oidc ?? [];
+  const linked = identities.data?.items ?? [];
+  if (offered.length === 0 && linked.length === 0) return null;
+  const ways = linked.length + (identities.data?.hasPassword ? 1 : 0);
+  const problem = oidcErrorMessage(params.get("error"));
+  const rows = [...offered, ...linked.filter((l) => !offered.some((o) => o.id === l.provider)).map((l) => ({ id: l.provider, name: l.name }))];
+  return (
+    <section className="mt-6 rounded-lg border bg-card p-4" data-testid="sign-in-settings">
+      <h2 className="mb-1 text-sm font-medium">Sign-in providers</h2>
+      <p className="mb-3 text-xs text-muted-foreground">
+        Signing out of roomchat does not sign you out of the provider.
+      </p>
+      {problem && (
+        <p role="alert" className="mb-3 text-sm text-destructive">
+          {problem}
+        </p>
+      )}
+      <ul className="divide-y">
+        {rows.map((p) => {
+          const isLinked = linked.some((l) => l.provider === p.id);
+          return (
+            <li key={p.id} className="flex items-center justify-between gap-4 py-2 text-sm">
+              <span className="flex items-center gap-2">
+                <KeyRound className="size-4 text-muted-foreground" />
+                {p.name}
+                {isLinked && <span className="text-xs text-emerald-500">Linked</span>}
+              </span>
+              {isLinked ? (
+                <Button
+                  size="sm"
+                  variant="ghost"
+                  disabled={unlink.isPending || ways <= 1}
+                  title={ways <= 1 ? "This is your only way to sign in" : undefined}
+                  onClick={() =>
+                    unlink.mutate(p.id, {
+                      onSuccess: () => toast.success(`${p.name} unlinked`),
+                      onError: (err) => toast.error(errorMessage(err)),
+                    })
+                  }
+                >
+                  Unlink
+                </Button>
+              ) : offered.some((o) => o.id === p.id) ? (
+                <Button size="sm" variant="outline" asChild>
+                  <a href={oidcLinkUrl(p.id)}>Link</a>
+                </Button>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
     </section>
   );
 }
