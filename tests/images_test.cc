@@ -8,22 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <sodium.h>
-
+#include "base/ids.h"
 #include "support/fixture.h"
 
 namespace roomchat::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string sha256Hex(const std::string& bytes) {
-  unsigned char d[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(d, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[2 * sizeof d + 1];
-  sodium_bin2hex(hex, sizeof hex, d, sizeof d);
-  return hex;
-}
 
 // Bytes that start like a PNG (the store checks the magic, not the pixels).
 std::string pngBytes(const std::string& salt) {

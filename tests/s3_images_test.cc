@@ -9,22 +9,13 @@
 #include <fstream>
 #include <map>
 
-#include <sodium.h>
-
+#include "base/ids.h"
 #include "support/fixture.h"
 
 namespace roomchat::test {
 namespace {
 
 const std::string kScript = std::string(ROOMCHAT_SOURCE_DIR) + "/scripts/services/radosgw.sh";
-
-std::string sha256Hex(const std::string& bytes) {
-  unsigned char d[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(d, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  char hex[2 * sizeof d + 1];
-  sodium_bin2hex(hex, sizeof hex, d, sizeof d);
-  return hex;
-}
 
 struct Url {
   int port = 0;

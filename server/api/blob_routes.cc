@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "auth/web_security.h"
 #include "base/ids.h"
 #include "base/metrics.h"
 #include "proto/cursor.h"
@@ -31,7 +30,7 @@ std::string keyOf(std::string_view target) {
   std::string_view path = pathOf(target);
   if (path.substr(0, prefix.size()) != prefix) return "";
   std::string key(path.substr(prefix.size()));
-  return blob::isBlobKey(key) ? key : "";
+  return isBlobKey(key) ? key : "";
 }
 
 Result<blob::Upload> uploadOf(const Json& file) {
@@ -100,7 +99,7 @@ net::Response addSticker(Services& s, Call& c) {
   if (!body.ok()) return errorResponse(body.error());
   auto key = stringField(*body, "key");
   if (!key.ok()) return errorResponse(key.error());
-  if (!*key || !blob::isBlobKey(**key))
+  if (!*key || !isBlobKey(**key))
     return errorResponse("invalid_key", "key must be a blob key (64 lowercase hex)");
   auto sticker = s.meta.addSticker(c.session->user.id, **key, nowMs());
   if (!sticker.ok()) return errorResponse(sticker.error());
@@ -208,15 +207,6 @@ Result<std::shared_ptr<const std::string>> readFile(const std::filesystem::path&
   return std::shared_ptr<const std::string>(std::move(bytes));
 }
 
-// The session token's hash from the cookie, without asking the database.
-std::optional<std::string> tokenHashOf(const net::Request& request) {
-  auto header = request.find(http::field::cookie);
-  if (header == request.end()) return std::nullopt;
-  auto token = auth::cookieValue(header->value(), auth::kSessionCookie);
-  if (!token || token->empty() || token->size() > 128) return std::nullopt;
-  return sha256Hex(*token);
-}
-
 }  // namespace
 
 net::Response serveBlob(Services& s, const net::Request& request) {
@@ -250,7 +240,7 @@ net::Response serveBlob(Services& s, const net::Request& request) {
 std::optional<net::Response> cachedBlob(Services& s, const net::Request& request) {
   if (!s.blobs.local() || request.method() != http::verb::get) return std::nullopt;
   const std::string key = keyOf(request.target());
-  auto tokenHash = tokenHashOf(request);
+  auto tokenHash = sessionTokenHash(request);
   if (key.empty() || !tokenHash) return std::nullopt;
   auto image = s.blobs.readCache().lookup(*tokenHash, key, nowMs());
   if (!image) return std::nullopt;

@@ -23,13 +23,19 @@ std::vector<std::string> split(std::string_view path) {
 
 }  // namespace
 
+std::optional<std::string> sessionTokenHash(const net::Request& request) {
+  auto header = request.find(net::http::field::cookie);
+  if (header == request.end()) return std::nullopt;
+  auto token = auth::cookieValue(header->value(), auth::kSessionCookie);
+  if (!token || token->empty() || token->size() > 128) return std::nullopt;
+  return sha256Hex(*token);
+}
+
 Result<std::optional<Session>> sessionOf(Services& s, const net::Request& request) {
   const std::optional<Session> none;
-  auto header = request.find(net::http::field::cookie);
-  if (header == request.end()) return none;
-  auto token = auth::cookieValue(header->value(), auth::kSessionCookie);
-  if (!token || token->empty() || token->size() > 128) return none;
-  std::string hash = sha256Hex(*token);
+  auto tokenHash = sessionTokenHash(request);
+  if (!tokenHash) return none;
+  std::string hash = std::move(*tokenHash);
   auto record = s.meta.sessionByHash(hash, nowMs());
   if (!record.ok()) return record.error();
   if (!*record) return none;

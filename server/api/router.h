@@ -32,6 +32,10 @@ struct Call {
   std::optional<Session> session;
 };
 
+// The hash of the session token in the request's cookie (what the meta
+// store keys sessions by), without asking the store; nullopt without one.
+std::optional<std::string> sessionTokenHash(const net::Request& request);
+
 // The session of a request's cookie: nullopt when there is none or it is not
 // live; an Error ("storage_unavailable") when the meta store cannot say, which
 // must never be answered as "signed out".

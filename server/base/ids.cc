@@ -1,5 +1,7 @@
 #include "base/ids.h"
 
+#include <algorithm>
+
 #include <sodium.h>
 
 #include <array>
@@ -90,6 +92,12 @@ bool isValidId(std::string_view s) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool isBlobKey(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 }  // namespace roomchat

@@ -20,6 +20,9 @@ std::string sha256Hex(std::string_view data);
 // Milliseconds since the Unix epoch, the wire's time unit.
 int64_t nowMs();
 
+// True when s is a blob key: 64 lowercase hex chars (a SHA-256).
+bool isBlobKey(std::string_view s);
+
 // True when s is 1..64 chars of [A-Za-z0-9_-] (API.md's id alphabet).
 bool isValidId(std::string_view s);
 

@@ -58,13 +58,6 @@ std::string valueOf(const sigv4::Pairs& query, std::string_view name) {
 
 }  // namespace
 
-bool isBlobKey(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 bool isImageType(std::string_view t) {
   return t == "image/webp" || t == "image/png" || t == "image/gif" || t == "image/jpeg";
 }

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/ids.h"  // isBlobKey
 #include "base/result.h"
 
 namespace roomchat::blob {
@@ -106,6 +107,5 @@ class LocalBlobStore : public BlobStore {
 // The image type the bytes start like (WebP, PNG, GIF, JPEG), or nullopt.
 std::optional<std::string> sniffImageType(std::string_view bytes);
 bool isImageType(std::string_view contentType);
-bool isBlobKey(std::string_view s);  // 64 lowercase hex
 
 }  // namespace roomchat::blob

@@ -463,10 +463,4 @@ std::optional<std::string> nameFault(std::string_view name) {
   return std::nullopt;
 }
 
-bool isBlobKey(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 }  // namespace roomchat::proto

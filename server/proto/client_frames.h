@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/ids.h"
 #include "model/types.h"
 
 namespace roomchat::proto {
@@ -78,6 +79,6 @@ std::string utf8Prefix(std::string_view s, size_t maxChars);
 // as zero-width spaces, joiners, variation selectors and Hangul fillers).
 std::optional<std::string> nameFault(std::string_view name);
 
-bool isBlobKey(std::string_view s);  // 64 lowercase hex chars
+using roomchat::isBlobKey;  // base/ids.h
 
 }  // namespace roomchat::proto

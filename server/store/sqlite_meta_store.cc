@@ -329,6 +329,8 @@ model::Room readRoom(const sql::Query& q) {
   return r;
 }
 
+std::string firstText(const sql::Query& q) { return q.text(0); }
+
 Sticker readSticker(const sql::Query& q) { return Sticker{q.text(0), q.text(1), q.int64(2)}; }
 
 Invite readInvite(const sql::Query& q) {
@@ -761,14 +763,8 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<std::vector<std::string>> roomsReferencing(const std::string& key, int limit) override {
-    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<std::string>> {
-      auto q = db_->query(kRoomsReferencing);
-      if (!q) return q.error();
-      q->bind(1, key).bind(2, int64_t{limit});
-      std::vector<std::string> rooms;
-      auto more = readPage(*q, limit, [](const sql::Query& r) { return r.text(0); }, rooms);
-      if (!more.ok()) return more.error();
-      return rooms;
+    return guarded([&]() REQUIRES(mu_) {
+      return rows(kRoomsReferencing, limit, firstText, key, int64_t{limit});
     });
   }
 
@@ -777,16 +773,10 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<std::vector<BlobRef>> staleBlobRefs(int64_t before, int limit) override {
-    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<BlobRef>> {
-      auto q = db_->query(kStaleBlobRefs);
-      if (!q) return q.error();
-      q->bind(1, before).bind(2, int64_t{limit});
-      std::vector<BlobRef> refs;
-      auto more = readPage(*q, limit, [](const sql::Query& r) {
-        return BlobRef{r.text(0), r.text(1)};
-      }, refs);
-      if (!more.ok()) return more.error();
-      return refs;
+    return guarded([&]() REQUIRES(mu_) {
+      return rows(kStaleBlobRefs, limit,
+                  [](const sql::Query& r) { return BlobRef{r.text(0), r.text(1)}; }, before,
+                  int64_t{limit});
     });
   }
 
@@ -795,14 +785,8 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   Result<std::vector<std::string>> unusedBlobs(int64_t before, int limit) override {
-    return guarded([&]() REQUIRES(mu_) -> Result<std::vector<std::string>> {
-      auto q = db_->query(kUnusedBlobs);
-      if (!q) return q.error();
-      q->bind(1, before).bind(2, int64_t{limit});
-      std::vector<std::string> keys;
-      auto more = readPage(*q, limit, [](const sql::Query& r) { return r.text(0); }, keys);
-      if (!more.ok()) return more.error();
-      return keys;
+    return guarded([&]() REQUIRES(mu_) {
+      return rows(kUnusedBlobs, limit, firstText, before, int64_t{limit});
     });
   }
 
@@ -944,6 +928,19 @@ class SqliteMetaStore final : public MetaStore {
     if (!q) return q.error();
     bindAll(*q, args...);
     return q->run();
+  }
+
+  // Up to `limit` rows of a statement whose last parameter is its LIMIT.
+  template <class Read, class... Args>
+  auto rows(const char* sqlText, int limit, Read read, const Args&... args) REQUIRES(mu_)
+      -> Result<std::vector<decltype(read(std::declval<const sql::Query&>()))>> {
+    auto q = db_->query(sqlText);
+    if (!q) return q.error();
+    bindAll(*q, args...);
+    std::vector<decltype(read(std::declval<const sql::Query&>()))> out;
+    auto more = readPage(*q, limit, read, out);
+    if (!more.ok()) return more.error();
+    return out;
   }
 
   // For "SELECT count(*) ..." statements.
