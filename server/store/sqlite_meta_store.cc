@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <type_traits>
 
 #include "base/ids.h"
 #include "base/metrics.h"
@@ -931,13 +932,14 @@ class SqliteMetaStore final : public MetaStore {
   }
 
   // Up to `limit` rows of a statement whose last parameter is its LIMIT.
-  template <class Read, class... Args>
-  auto rows(const char* sqlText, int limit, Read read, const Args&... args) REQUIRES(mu_)
-      -> Result<std::vector<decltype(read(std::declval<const sql::Query&>()))>> {
+  template <class Read, class... Args,
+            class Row = std::invoke_result_t<Read, const sql::Query&>>
+  Result<std::vector<Row>> rows(const char* sqlText, int limit, Read read, const Args&... args)
+      REQUIRES(mu_) {
     auto q = db_->query(sqlText);
     if (!q) return q.error();
     bindAll(*q, args...);
-    std::vector<decltype(read(std::declval<const sql::Query&>()))> out;
+    std::vector<Row> out;
     auto more = readPage(*q, limit, read, out);
     if (!more.ok()) return more.error();
     return out;
